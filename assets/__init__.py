@@ -1,0 +1,1 @@
+"""What data exists: platform sources, the zone engine, the conformed model, analytics."""

@@ -1,0 +1,158 @@
+"""What the CLI's commands do, as plain functions over the lake and the warehouse."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+
+import pandas as pd
+
+from assets.lake import FileResult, Lake
+from assets.model import TABLES
+from assets.sources import SOURCES
+from resources.settings import Settings
+from resources.storage import LakeStorage, open_storage
+from resources.warehouse import Warehouse
+
+log = logging.getLogger("soundlake")
+
+Step = Callable[[str, int, int], None]  # (what, done, total)
+
+
+@dataclass
+class Platform:
+    """The lake, the warehouse and the settings they came from."""
+
+    settings: Settings
+    storage: LakeStorage
+    lake: Lake
+    warehouse: Warehouse
+
+    @classmethod
+    def from_env(cls, settings: Settings | None = None) -> "Platform":
+        settings = settings or Settings.from_env()
+        storage = open_storage(settings)
+        return cls(settings, storage, Lake(storage), Warehouse(settings, storage))
+
+
+def ingest(
+    platform: Platform,
+    paths: Iterable[Path],
+    *,
+    source: str | None = None,
+    as_of: date | None = None,
+    options: Mapping[str, str] | None = None,
+    step: Step | None = None,
+) -> list[FileResult]:
+    """Land files and take them through raw, staging and curated; refresh the warehouse."""
+    step = step or (lambda *_: None)
+    lake = platform.lake
+    step("landing", 0, 4)
+    landed, refused = lake.land_paths(paths, source=source, as_of=as_of, options=options)
+    step("raw", 1, 4)
+    results = lake.landing_to_raw(landed)
+    step("staging", 2, 4)
+    staged = lake.stage()
+    for r in results:
+        if r.status == "loaded" and r.sha256 in staged:
+            s = staged[r.sha256]
+            r.source, r.dataset, r.status, r.rows, r.reason = s.source, s.dataset, s.status, s.rows, s.reason
+    step("curated", 3, 4)
+    if staged or not platform.settings.warehouse_path.exists():
+        lake.build_curated()
+        platform.warehouse.refresh()
+    step("done", 4, 4)
+    return refused + results
+
+
+def reprocess(platform: Platform, source: str | None = None) -> list[FileResult]:
+    """Parse quarantined raw files again (after a parser fix or a new source module)."""
+    staged = platform.lake.stage(reprocess=True, source=source)
+    platform.lake.build_curated()
+    platform.warehouse.refresh()
+    return list(staged.values())
+
+
+def query(platform: Platform, sql: str) -> tuple[list[str], list[tuple]]:
+    """Column names and rows (DuckDB's own Python values: ints stay ints, dates stay dates)."""
+    if not platform.settings.warehouse_path.exists():
+        platform.warehouse.refresh()
+    con = platform.warehouse.connect(read_only=True)
+    try:
+        cur = con.execute(sql)
+        columns = [d[0] for d in cur.description] if cur.description else []
+        return columns, cur.fetchall()
+    finally:
+        con.close()
+
+
+def status(platform: Platform, now: datetime | None = None) -> list[dict]:
+    """Per source: files by status, the newest file, how fresh its data is, quarantined files."""
+    now = now or datetime.now(timezone.utc)
+    files = platform.lake.manifest()
+    out = []
+    for name in sorted(set(SOURCES) | set(files["source"].dropna())):
+        mine = files[files["source"] == name]
+        counts = mine["status"].value_counts().to_dict()
+        newest = mine.sort_values("landed_at").iloc[-1] if len(mine) else None
+        loaded = mine[mine["status"] == "loaded"]
+        observed = loaded["observed_at"].max() if len(loaded) else None
+        out.append({
+            "source": name,
+            "files": int(len(mine)),
+            "loaded": int(counts.get("loaded", 0)),
+            "duplicate": int(counts.get("duplicate", 0)),
+            "quarantined": int(counts.get("quarantined", 0)),
+            "last_file": None if newest is None else newest["original_name"],
+            "last_landed_at": None if newest is None else newest["landed_at"].isoformat(),
+            "freshness_days": None if observed is None or pd.isna(observed) else round((now - observed).total_seconds() / 86400, 1),
+            "quarantined_files": [
+                {"file": r.original_name, "reason": r.reason}
+                for r in mine[mine["status"] == "quarantined"].itertuples(index=False)
+            ],
+        })
+    unknown = files[files["source"].isna()]
+    if len(unknown):
+        out.append({
+            "source": "(no source)", "files": int(len(unknown)), "loaded": 0, "duplicate": 0,
+            "quarantined": int((unknown["status"] == "quarantined").sum()), "last_file": unknown["original_name"].iloc[-1],
+            "last_landed_at": unknown["landed_at"].max().isoformat(), "freshness_days": None,
+            "quarantined_files": [{"file": r.original_name, "reason": r.reason} for r in unknown.itertuples(index=False)],
+        })
+    return out
+
+
+def write_demo_exports(folder: Path, seed: int = 7) -> list[Path]:
+    if folder.exists():
+        shutil.rmtree(folder)
+    written = []
+    for name, src in sorted(SOURCES.items()):
+        written += src.samples(folder / name, seed)
+    return written
+
+
+def summary(platform: Platform) -> dict:
+    """Row counts per curated table and the headline figures."""
+    con = platform.warehouse.connect(read_only=True)
+    try:
+        tables = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in TABLES}
+        royalties = con.execute(
+            "SELECT coalesce(sum(quantity), 0), coalesce(round(sum(earnings_usd), 2), 0) FROM fct_royalties"
+        ).fetchone()
+        streams = con.execute(
+            "SELECT platform, count(*) AS days, sum(streams) AS streams FROM v_streams_daily "
+            "WHERE track IS NULL GROUP BY platform ORDER BY streams DESC"
+        ).fetchall()
+        files = con.execute("SELECT status, count(*) FROM lake_files GROUP BY status ORDER BY status").fetchall()
+    finally:
+        con.close()
+    return {
+        "tables": tables,
+        "royalties": {"quantity": int(royalties[0]), "earnings_usd": float(royalties[1])},
+        "streams_by_platform": [{"platform": p, "days": int(d), "streams": int(s)} for p, d, s in streams],
+        "files": {s: int(n) for s, n in files},
+    }

@@ -1,0 +1,205 @@
+"""The ``soundlake`` command line. Scripts depend on it: keep it stable (see DESIGN.md)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import app
+
+EXIT_QUARANTINED = 3
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+err = Console(stderr=True)
+
+
+def _platform() -> app.Platform:
+    return app.Platform.from_env()
+
+
+def _progress():
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
+    )
+
+
+def _run_ingest(platform, paths, **kwargs):
+    with _progress() as progress:
+        task = progress.add_task("ingest", total=4)
+
+        def step(what, done, total):
+            progress.update(task, description=what, completed=done, total=total)
+
+        return app.ingest(platform, paths, step=step, **kwargs)
+
+
+def _print_results(results, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in results], indent=2, default=str))
+        return
+    for r in results:
+        what = f"{r.source}/{r.dataset}" if r.source else "?"
+        rows = f" {r.rows} rows" if r.rows is not None else ""
+        reason = f" — {r.reason}" if r.reason and r.status != "loaded" else ""
+        click.echo(f"{r.status:<11} {what:<32} {r.path}{rows}{reason}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens, step by step.")
+def main(verbose: bool) -> None:
+    """soundlake: every platform's numbers in one lake.
+
+    The lake lives under $SOUNDLAKE_HOME (default ./.soundlake), or on MinIO/S3 when
+    $SOUNDLAKE_S3_ENDPOINT is set (with SOUNDLAKE_S3_ACCESS_KEY, SOUNDLAKE_S3_SECRET_KEY,
+    SOUNDLAKE_S3_SECURE).
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--source", help="Treat the files as this source's exports (skips recognition by name).")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date the exports were taken (for formats without years).")
+@click.option("--artist", help="Artist the files are about, when the file name does not say.")
+@click.option("--account", help="Social account the files are about, when the file name does not say.")
+@click.option("--json", "as_json", is_flag=True, help="Print [{path, source, dataset, sha256, status, rows, reason}].")
+def ingest(paths, source, as_of, artist, account, as_json):
+    """Land files (and folders, zips) and take them through raw, staging and curated.
+
+    Exit status: 0 when every file loaded or was a duplicate, 3 when any was quarantined,
+    2 on a usage error.
+    """
+    from assets.sources import SOURCES
+
+    if source and source not in SOURCES:
+        raise click.BadParameter(f"unknown source {source!r}; known: {', '.join(sorted(SOURCES))}", param_hint="--source")
+    options = {k: v for k, v in (("artist", artist), ("account", account)) if v}
+    results = _run_ingest(_platform(), list(paths), source=source,
+                          as_of=as_of.date() if as_of else None, options=options)
+    _print_results(results, as_json)
+    sys.exit(EXIT_QUARANTINED if any(r.status == "quarantined" for r in results) else 0)
+
+
+@main.command()
+@click.option("--source", help="Only this source's files.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def reprocess(source, as_json):
+    """Parse quarantined files in raw again (after a fix, or with a new source module)."""
+    results = app.reprocess(_platform(), source)
+    _print_results(results, as_json)
+    sys.exit(EXIT_QUARANTINED if any(r.status == "quarantined" for r in results) else 0)
+
+
+@main.command()
+@click.argument("sql")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+def query(sql, fmt):
+    """Run SQL over the curated model and the analytics (DuckDB)."""
+    import duckdb
+
+    try:
+        columns, rows = app.query(_platform(), sql)
+    except duckdb.Error as exc:
+        raise click.ClickException(f"query failed: {exc}") from None
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(["" if v is None else v for v in row] for row in rows)
+    elif fmt == "json":
+        click.echo(json.dumps([dict(zip(columns, row)) for row in rows], indent=2, default=_json_value))
+    else:
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*["" if v is None else str(v) for v in row])
+        Console().print(table)
+
+
+def _json_value(v):
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v) if not isinstance(v, (int, float)) else v
+
+
+@main.command()
+@click.option("--seed", default=7, show_default=True, help="Seed of the sample exports.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def demo(seed, as_json):
+    """Write sample exports for every platform, run everything, print a summary."""
+    platform = _platform()
+    folder = platform.settings.home / "demo-exports"
+    files = app.write_demo_exports(folder, seed)
+    results = _run_ingest(platform, [folder])
+    summary = app.summary(platform)
+    summary["exports"] = len(files)
+    summary["quarantined"] = [r.to_json() for r in results if r.status == "quarantined"]
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, default=str))
+    else:
+        click.echo(f"soundlake demo — {len(files)} sample exports in {folder}")
+        click.echo(f"lake: {platform.storage.uri('curated')}   warehouse: {platform.settings.warehouse_path}")
+        click.echo("files: " + ", ".join(f"{n} {s}" for s, n in summary["files"].items()))
+        click.echo("curated tables:")
+        for t, n in summary["tables"].items():
+            click.echo(f"  {t:<24} {n:>8} rows")
+        r = summary["royalties"]
+        click.echo(f"royalties: {r['quantity']:,} units, {r['earnings_usd']:,.2f} USD")
+        click.echo("streams (v_streams_daily, all tracks):")
+        for s in summary["streams_by_platform"]:
+            click.echo(f"  {s['platform']:<14} {s['days']:>4} days {s['streams']:>12,} streams")
+        for q in summary["quarantined"]:
+            click.echo(f"quarantined: {q['reason']}")
+    sys.exit(EXIT_QUARANTINED if summary["quarantined"] else 0)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status(as_json):
+    """Per source: last file, freshness, quarantined files and why."""
+    rows = app.status(_platform())
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    table = Table("source", "files", "loaded", "dup", "quar.", "last file", "fresh (days)")
+    for r in rows:
+        table.add_row(r["source"], str(r["files"]), str(r["loaded"]), str(r["duplicate"]), str(r["quarantined"]),
+                      r["last_file"] or "-", "-" if r["freshness_days"] is None else str(r["freshness_days"]))
+    Console().print(table)
+    for r in rows:
+        for q in r["quarantined_files"]:
+            click.echo(f"quarantined ({r['source']}): {q['reason']}")
+
+
+@main.command()
+@click.option("--port", default=3000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+def ui(port, host):
+    """The Dagster UI with the daemon (schedules, sensors), on this machine's instance."""
+    settings = app.Settings.from_env()
+    dagster_home = settings.dagster_home
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    if not (dagster_home / "dagster.yaml").exists():
+        shutil.copy(REPO_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "SOUNDLAKE_HOME": str(settings.home)}
+    exe = Path(sys.executable).with_name("dagster")
+    cmd = [str(exe) if exe.exists() else "dagster", "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
+           "-h", host, "-p", str(port)]
+    err.print(f"Dagster UI on http://{host}:{port} (instance in {dagster_home}); Ctrl-C stops it")
+    sys.exit(subprocess.call(cmd, env=env, cwd=REPO_ROOT))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,235 @@
+"""Lake storage: one interface, two backends (a local folder, or MinIO/S3), the same semantics.
+
+Zones are top-level folders (local) or buckets (S3). Writes are atomic: the local backend writes
+a temporary file beside the target and renames it; S3 objects only appear once fully uploaded.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator, Protocol
+
+from .settings import S3Settings, Settings
+
+ZONES = ("landing", "raw", "staging", "curated", "archive")
+_TMP_PREFIX = ".tmp-"
+
+
+class UnsafeKeyError(ValueError):
+    """A key that would escape its zone (``..``, absolute paths, backslashes)."""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    zone: str
+    key: str
+    size: int
+    modified: datetime
+
+
+def check_key(key: str) -> str:
+    if not key or key.startswith("/") or "\\" in key or "\x00" in key:
+        raise UnsafeKeyError(f"unsafe object key {key!r}")
+    parts = key.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        raise UnsafeKeyError(f"unsafe object key {key!r}: empty, '.' or '..' path segment")
+    if parts[-1].startswith(_TMP_PREFIX):
+        raise UnsafeKeyError(f"unsafe object key {key!r}: reserved name")
+    return key
+
+
+def _check_zone(zone: str) -> str:
+    if zone not in ZONES:
+        raise ValueError(f"unknown zone {zone!r}; zones are {', '.join(ZONES)}")
+    return zone
+
+
+class LakeStorage(Protocol):
+    """What every backend offers. Keys are ``/``-separated paths inside a zone."""
+
+    def put(self, zone: str, key: str, data: bytes) -> None: ...
+    def put_file(self, zone: str, key: str, path: Path) -> None: ...
+    def get(self, zone: str, key: str) -> bytes: ...
+    def stat(self, zone: str, key: str) -> ObjectInfo | None: ...
+    def list(self, zone: str, prefix: str = "") -> Iterator[ObjectInfo]: ...
+    def copy(self, src_zone: str, src_key: str, dst_zone: str, dst_key: str) -> None: ...
+    def delete(self, zone: str, key: str) -> None: ...
+    def uri(self, zone: str, key: str = "") -> str: ...
+
+
+class LocalStorage:
+    """The embedded default: ``<root>/<zone>/<key>`` on the local file system."""
+
+    kind = "local"
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        for zone in ZONES:
+            (self.root / zone).mkdir(parents=True, exist_ok=True)
+
+    def _path(self, zone: str, key: str) -> Path:
+        return self.root / _check_zone(zone) / check_key(key)
+
+    def _atomic_write(self, target: Path, write) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / f"{_TMP_PREFIX}{uuid.uuid4().hex}"
+        try:
+            with open(tmp, "wb") as fh:
+                write(fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def put(self, zone: str, key: str, data: bytes) -> None:
+        self._atomic_write(self._path(zone, key), lambda fh: fh.write(data))
+
+    def put_file(self, zone: str, key: str, path: Path) -> None:
+        def write(fh):
+            with open(path, "rb") as src:
+                shutil.copyfileobj(src, fh, 1 << 20)
+
+        self._atomic_write(self._path(zone, key), write)
+
+    def get(self, zone: str, key: str) -> bytes:
+        try:
+            return self._path(zone, key).read_bytes()
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{zone}/{key} is not in the lake") from None
+
+    def stat(self, zone: str, key: str) -> ObjectInfo | None:
+        p = self._path(zone, key)
+        try:
+            st = p.stat()
+        except FileNotFoundError:
+            return None
+        if not p.is_file():
+            return None
+        return ObjectInfo(zone, key, st.st_size, datetime.fromtimestamp(st.st_mtime, timezone.utc))
+
+    def list(self, zone: str, prefix: str = "") -> Iterator[ObjectInfo]:
+        base = self.root / _check_zone(zone)
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames.sort()
+            for name in sorted(filenames):
+                if name.startswith(_TMP_PREFIX):
+                    continue
+                full = Path(dirpath) / name
+                key = full.relative_to(base).as_posix()
+                if key.startswith(prefix):
+                    st = full.stat()
+                    yield ObjectInfo(zone, key, st.st_size, datetime.fromtimestamp(st.st_mtime, timezone.utc))
+
+    def copy(self, src_zone: str, src_key: str, dst_zone: str, dst_key: str) -> None:
+        self.put_file(dst_zone, dst_key, self._path(src_zone, src_key))
+
+    def delete(self, zone: str, key: str) -> None:
+        p = self._path(zone, key)
+        p.unlink(missing_ok=True)
+        base = self.root / zone
+        parent = p.parent
+        while parent != base and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+
+    def uri(self, zone: str, key: str = "") -> str:
+        base = (self.root / _check_zone(zone)).resolve()
+        return str(base / key) if key else str(base)
+
+
+class S3Storage:
+    """MinIO or any S3-protocol server through the ``minio`` client; one bucket per zone."""
+
+    kind = "s3"
+
+    def __init__(self, cfg: S3Settings):
+        from minio import Minio
+
+        self.cfg = cfg
+        self.client = Minio(
+            cfg.endpoint,
+            access_key=cfg.access_key,
+            secret_key=cfg.secret_key,
+            secure=cfg.secure,
+            region=cfg.region,
+        )
+        self._ready: set[str] = set()
+
+    def bucket(self, zone: str) -> str:
+        name = f"{self.cfg.bucket_prefix}{_check_zone(zone)}"
+        if name not in self._ready:
+            if not self.client.bucket_exists(name):
+                from minio.error import S3Error
+
+                try:
+                    self.client.make_bucket(name)
+                except S3Error as exc:  # another process created it meanwhile
+                    if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                        raise
+            self._ready.add(name)
+        return name
+
+    def put(self, zone: str, key: str, data: bytes) -> None:
+        self.client.put_object(self.bucket(zone), check_key(key), io.BytesIO(data), len(data))
+
+    def put_file(self, zone: str, key: str, path: Path) -> None:
+        self.client.fput_object(self.bucket(zone), check_key(key), str(path))
+
+    def get(self, zone: str, key: str) -> bytes:
+        from minio.error import S3Error
+
+        try:
+            resp = self.client.get_object(self.bucket(zone), check_key(key))
+        except S3Error as exc:
+            if exc.code == "NoSuchKey":
+                raise FileNotFoundError(f"{zone}/{key} is not in the lake") from None
+            raise
+        try:
+            return resp.read()
+        finally:
+            resp.close()
+            resp.release_conn()
+
+    def stat(self, zone: str, key: str) -> ObjectInfo | None:
+        from minio.error import S3Error
+
+        try:
+            st = self.client.stat_object(self.bucket(zone), check_key(key))
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject", "NotFound"):
+                return None
+            raise
+        return ObjectInfo(zone, key, st.size, st.last_modified)
+
+    def list(self, zone: str, prefix: str = "") -> Iterator[ObjectInfo]:
+        objs = self.client.list_objects(self.bucket(zone), prefix=prefix or None, recursive=True)
+        for o in sorted(objs, key=lambda o: o.object_name):
+            if o.is_dir:
+                continue
+            yield ObjectInfo(zone, o.object_name, o.size, o.last_modified)
+
+    def copy(self, src_zone: str, src_key: str, dst_zone: str, dst_key: str) -> None:
+        from minio.commonconfig import CopySource
+
+        self.client.copy_object(
+            self.bucket(dst_zone), check_key(dst_key), CopySource(self.bucket(src_zone), check_key(src_key))
+        )
+
+    def delete(self, zone: str, key: str) -> None:
+        self.client.remove_object(self.bucket(zone), check_key(key))
+
+    def uri(self, zone: str, key: str = "") -> str:
+        return f"s3://{self.bucket(zone)}/{key}"
+
+
+def open_storage(settings: Settings) -> LakeStorage:
+    if settings.s3 is not None:
+        return S3Storage(settings.s3)
+    return LocalStorage(settings.lake_dir)

@@ -1,0 +1,118 @@
+"""The DuckDB warehouse: a file of views over the curated Parquet in the lake.
+
+The views hold no data, so the warehouse can be dropped and rebuilt at any time. With the S3
+backend the views read ``s3://`` through the httpfs extension from the ``duckdb-extension-httpfs``
+wheel (DuckDB cannot download extensions here); the S3 credentials live only in a temporary
+secret of each connection, never in the warehouse file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from assets.model import TABLES
+from .settings import Settings
+from .storage import LakeStorage
+
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+MANIFEST_GLOB = "_manifest/*.parquet"
+
+
+def sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def duckdb_type(t: pa.DataType) -> str:
+    if pa.types.is_date32(t):
+        return "DATE"
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
+    if pa.types.is_integer(t):
+        return "BIGINT"
+    if pa.types.is_floating(t):
+        return "DOUBLE"
+    if pa.types.is_boolean(t):
+        return "BOOLEAN"
+    return "VARCHAR"
+
+
+def empty_select(schema: pa.Schema) -> str:
+    cols = ", ".join(f'CAST(NULL AS {duckdb_type(f.type)}) AS "{f.name}"' for f in schema)
+    return f"SELECT {cols} WHERE false"
+
+
+def httpfs_path() -> Path:
+    import duckdb_extension_httpfs
+
+    base = Path(duckdb_extension_httpfs.__file__).parent / "extensions"
+    exact = base / f"v{duckdb.__version__}" / "httpfs.duckdb_extension"
+    if exact.exists():
+        return exact
+    found = sorted(base.glob("*/httpfs.duckdb_extension"))
+    if not found:
+        raise RuntimeError("the duckdb-extension-httpfs wheel holds no httpfs extension; reinstall it")
+    return found[-1]
+
+
+class Warehouse:
+    def __init__(self, settings: Settings, storage: LakeStorage):
+        self.settings = settings
+        self.storage = storage
+        self.path = settings.warehouse_path
+
+    def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(self.path), read_only=read_only)
+        prepare_connection(con, self.settings)
+        return con
+
+    def _glob(self, zone: str, prefix: str) -> str:
+        return self.storage.uri(zone, prefix)
+
+    def _has(self, zone: str, prefix: str) -> bool:
+        return any(o.key.endswith(".parquet") for o in self.storage.list(zone, prefix))
+
+    def refresh(self) -> list[str]:
+        """(Re)create every view. Returns the view names."""
+        from assets.lake import MANIFEST_SCHEMA
+
+        views = []
+        con = self.connect()
+        try:
+            for name, table in TABLES.items():
+                if self._has("curated", f"{name}/"):
+                    body = (f"SELECT * FROM read_parquet({sql_literal(self._glob('curated', name + '/**/*.parquet'))}, "
+                            "union_by_name = true, hive_partitioning = false)")
+                else:
+                    body = empty_select(table.schema)
+                con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {body}')
+                views.append(name)
+            if self._has("raw", "_manifest/"):
+                body = f"SELECT * FROM read_parquet({sql_literal(self._glob('raw', MANIFEST_GLOB))}, union_by_name = true)"
+            else:
+                body = empty_select(MANIFEST_SCHEMA)
+            con.execute(f"CREATE OR REPLACE VIEW lake_files_history AS {body}")
+            views.append("lake_files_history")
+            for sql_file in sorted(SQL_DIR.glob("*.sql")):
+                con.execute(sql_file.read_text())
+                views.append(sql_file.stem)
+        finally:
+            con.close()
+        return views
+
+
+def prepare_connection(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Make ``s3://`` readable on this connection when the lake is on S3."""
+    s3 = settings.s3
+    if s3 is None:
+        return
+    con.execute(f"LOAD {sql_literal(str(httpfs_path()))}")
+    con.execute(
+        "CREATE OR REPLACE TEMPORARY SECRET soundlake_s3 (TYPE s3, "
+        f"KEY_ID {sql_literal(s3.access_key)}, SECRET {sql_literal(s3.secret_key)}, "
+        f"ENDPOINT {sql_literal(s3.endpoint)}, REGION {sql_literal(s3.region)}, "
+        f"URL_STYLE 'path', USE_SSL {'true' if s3.secure else 'false'})"
+    )
