@@ -213,15 +213,38 @@ class Lake:
 
     # --- landing → raw ----------------------------------------------------------------------
 
-    def landing_to_raw(self, landed: Iterable[Landed] | None = None) -> list[FileResult]:
+    def pending(self, prefix: str = "") -> list[Landed]:
+        """Objects waiting in landing at ``<source>/<dataset>/<name>``."""
+        out = []
+        for o in self.storage.list("landing", prefix):
+            parts = o.key.split("/")
+            if len(parts) == 3:
+                out.append(Landed(o.key, o.key, parts[0], parts[1]))
+        return out
+
+    def sort_landing(self) -> list[Landed]:
+        """Files dropped anywhere else in landing (a sync tool, a person) are recognised and
+        moved to ``<source>/<dataset>/<name>``; what no source knows goes to ``_unidentified``."""
+        moved = []
+        for o in list(self.storage.list("landing")):
+            parts = o.key.split("/")
+            if len(parts) == 3 and (parts[0] == UNIDENTIFIED or (
+                    parts[0] in self.sources and parts[1] in {d.name for d in self.sources[parts[0]].datasets})):
+                continue
+            name = parts[-1]
+            data = self.storage.get("landing", o.key)
+            src, ds = self.identify(name, data[:SNIFF_BYTES]) or (UNIDENTIFIED, UNIDENTIFIED)
+            key = f"{src}/{ds}/{name}"
+            self.storage.put("landing", key, data)
+            self.storage.delete("landing", o.key)
+            moved.append(Landed(o.key, key, src, ds))
+        return moved
+
+    def landing_to_raw(self, landed: Iterable[Landed] | None = None, prefix: str = "") -> list[FileResult]:
         """Move landing objects into raw (content-addressed). Duplicates are recorded, not stored.
         With no argument, every object now in landing is taken (what the sensor does)."""
         if landed is None:
-            landed = []
-            for o in self.storage.list("landing"):
-                parts = o.key.split("/", 2)
-                if len(parts) == 3:
-                    landed.append(Landed(o.key, o.key, parts[0], parts[1]))
+            landed = self.pending(prefix)
         current = self.manifest()
         stored = current[current["raw_key"].notna() & current["status"].isin(["loaded", "quarantined"])]
         known: dict[str, object] = {r.sha256: r for r in stored.itertuples(index=False)}
@@ -273,7 +296,7 @@ class Lake:
 
     # --- raw → staging ----------------------------------------------------------------------
 
-    def stage(self, *, reprocess: bool = False, source: str | None = None) -> dict[str, FileResult]:
+    def stage(self, *, reprocess: bool = False, source: str | None = None, dataset: str | None = None) -> dict[str, FileResult]:
         """Parse every raw file that has no staging file yet. Quarantined files are tried again
         when their source's parser changed (or with ``reprocess``). Returns results by sha256."""
         current = self.manifest()
@@ -283,6 +306,8 @@ class Lake:
         todo = current[current["status"].isin(["loaded", "quarantined"]) & current["raw_key"].notna()]
         if source:
             todo = todo[(todo["source"] == source) | todo["source"].isna()]
+        if dataset:
+            todo = todo[todo["dataset"] == dataset]
         rows, results = [], {}
         for r in todo.sort_values("landed_at").itertuples(index=False):
             if r.status == "loaded" and f"{r.source}/{r.dataset}/{r.sha256}.parquet" in staged:

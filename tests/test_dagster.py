@@ -1,0 +1,193 @@
+"""The Dagster code location: it loads, its graph is what we expect, assets materialize on a
+SQLite and on a PostgreSQL instance, the landing sensor starts runs, `soundlake ui` serves."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import dagster as dg
+import psycopg2
+import pytest
+import requests
+
+from assets.sources import distrokid
+from pipelines.definitions import defs
+from resources.lake_resource import LakeResource
+from resources.settings import Settings
+from resources.storage import open_storage
+from sensors.landing import landing_sensor
+
+REPO = Path(__file__).resolve().parents[1]
+PG_DSN = dict(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
+
+
+def test_code_location_loads():
+    dg.Definitions.validate_loadable(defs)
+    assert defs.resolve_job_def("ingest") is not None
+
+
+def test_asset_graph_snapshot():
+    """An accidental change of the graph shows up here."""
+    graph = defs.resolve_asset_graph()
+    keys = sorted(k.to_user_string() for k in graph.get_all_asset_keys())
+    assert keys == [
+        "archive/raw",
+        "curated/fct_royalties",
+        "curated/fct_streams_daily",
+        "raw/distrokid",
+        "raw/unidentified",
+        "staging/distrokid/applemusic_stats",
+        "staging/distrokid/bank_details",
+        "staging/distrokid/streams_stats",
+        "warehouse/duckdb",
+    ]
+    royalties = graph.get(dg.AssetKey(["curated", "fct_royalties"]))
+    assert royalties.parent_keys == {dg.AssetKey(["staging", "distrokid", "bank_details"])}
+    checks = sorted(k.to_user_string() for k in graph.asset_check_keys)
+    assert "staging/distrokid/bank_details:great_expectations_suite" in checks
+    assert {s.cron_schedule for s in defs.schedules} == {"0 4 * * *"}
+    assert [s.name for s in defs.sensors] == ["landing_sensor"]
+
+
+def _land_samples(home: Path) -> Settings:
+    settings = Settings.from_env({"SOUNDLAKE_HOME": str(home)})
+    storage = open_storage(settings)
+    for f in distrokid.write_samples(home / "exports", seed=3):
+        storage.put("landing", f"drop/{f.name}", f.read_bytes())  # dropped anywhere: sorted by raw/unidentified
+    return settings
+
+
+def _materialize_all(instance: dg.DagsterInstance, home: Path) -> dg.ExecuteInProcessResult:
+    job = defs.resolve_job_def("ingest")
+    return job.execute_in_process(instance=instance, resources={"lake": LakeResource(home=str(home))})
+
+
+def _check_lake(settings: Settings) -> None:
+    storage = open_storage(settings)
+    assert not list(storage.list("landing"))
+    assert any(o.key.startswith("fct_royalties/month=") for o in storage.list("curated"))
+    assert settings.warehouse_path.exists()
+
+
+def test_materialize_on_sqlite_instance(tmp_path):
+    settings = _land_samples(tmp_path / "home")
+    (tmp_path / "dagster").mkdir()
+    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as instance:
+        result = _materialize_all(instance, tmp_path / "home")
+        assert result.success
+        checks = result.get_asset_check_evaluations()
+        assert checks and all(c.passed for c in checks)
+        event = instance.get_latest_materialization_event(dg.AssetKey(["curated", "fct_royalties"]))
+        assert event.asset_materialization.metadata["dagster/row_count"].value > 0
+    _check_lake(settings)
+
+
+@pytest.fixture
+def pg_database():
+    name = f"soundlake_test_{uuid.uuid4().hex[:10]}"
+    conn = psycopg2.connect(**PG_DSN)
+    conn.autocommit = True
+    conn.cursor().execute(f'CREATE DATABASE "{name}"')
+    yield name
+    conn.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    conn.close()
+
+
+def test_materialize_on_postgres_instance(tmp_path, pg_database):
+    """dagster-postgres against the real server: runs and events are stored there and read back."""
+    settings = _land_samples(tmp_path / "home")
+    overrides = {
+        "storage": {"postgres": {"postgres_db": {
+            "hostname": PG_DSN["host"], "port": PG_DSN["port"], "username": PG_DSN["user"],
+            "password": "", "db_name": pg_database}}},
+    }
+    (tmp_path / "dagster").mkdir()
+    with dg.instance_for_test(overrides=overrides, temp_dir=str(tmp_path / "dagster")) as instance:
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        result = _materialize_all(instance, tmp_path / "home")
+        assert result.success
+        run = instance.get_run_by_id(result.run_id)
+        assert run.is_success
+        event = instance.get_latest_materialization_event(dg.AssetKey(["curated", "fct_streams_daily"]))
+        assert event.asset_materialization.metadata["dagster/row_count"].value == 730
+    with psycopg2.connect(**{**PG_DSN, "dbname": pg_database}) as conn:
+        cur = conn.cursor()
+        cur.execute("SELECT count(*) FROM runs WHERE run_id = %s", (result.run_id,))
+        assert cur.fetchone()[0] == 1
+        cur.execute("SELECT count(*) FROM event_logs WHERE run_id = %s AND dagster_event_type = 'ASSET_MATERIALIZATION'",
+                    (result.run_id,))
+        assert cur.fetchone()[0] >= 6
+    _check_lake(settings)
+
+
+def test_landing_sensor_cursor(tmp_path):
+    home = tmp_path / "home"
+    lake = LakeResource(home=str(home))
+    storage = lake.storage()
+    with dg.build_sensor_context(resources={"lake": lake}) as ctx:
+        assert isinstance(landing_sensor(ctx), dg.SkipReason)
+    storage.put("landing", "distrokid/bank_details/a.tsv", b"x")
+    with dg.build_sensor_context(resources={"lake": lake}) as ctx:
+        request = landing_sensor(ctx)
+        assert isinstance(request, dg.RunRequest)
+        cursor = ctx.cursor
+        assert json.loads(cursor)[1] == "distrokid/bank_details/a.tsv"
+    with dg.build_sensor_context(cursor=cursor, resources={"lake": lake}) as ctx:
+        assert isinstance(landing_sensor(ctx), dg.SkipReason), "an object is announced once"
+    time.sleep(0.01)
+    storage.put("landing", "distrokid/bank_details/b.tsv", b"y")
+    with dg.build_sensor_context(cursor=cursor, resources={"lake": lake}) as ctx:
+        request = landing_sensor(ctx)
+        assert isinstance(request, dg.RunRequest)
+        assert request.tags["soundlake/files"] == "1"
+        assert json.loads(ctx.cursor)[1] == "distrokid/bank_details/b.tsv"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_soundlake_ui_serves_webserver_and_daemon(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "SOUNDLAKE_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("soundlake")), "ui", "--port", str(port)],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True, text=True)
+    try:
+        deadline = time.time() + 120
+        info = None
+        while time.time() < deadline and proc.poll() is None:
+            try:
+                info = requests.get(f"http://127.0.0.1:{port}/server_info", timeout=2).json()
+                break
+            except requests.RequestException:
+                time.sleep(1)
+        assert info, "the webserver never answered:\n" + (proc.stdout.read() if proc.poll() is not None else "")
+        assert "dagster_webserver_version" in info
+        query = {"query": "{ instance { daemonHealth { allDaemonStatuses { daemonType healthy } } } "
+                          "repositoriesOrError { ... on RepositoryConnection { nodes { name } } } }"}
+        healthy = set()
+        while time.time() < deadline:
+            data = requests.post(f"http://127.0.0.1:{port}/graphql", json=query, timeout=10).json()["data"]
+            healthy = {d["daemonType"] for d in data["instance"]["daemonHealth"]["allDaemonStatuses"] if d["healthy"]}
+            if "SENSOR" in healthy:
+                break
+            time.sleep(2)
+        assert "SENSOR" in healthy, f"the daemon's sensor loop is not healthy: {healthy}"
+        assert data["repositoriesOrError"]["nodes"], "the code location did not load in the UI"
+        assert (tmp_path / "home" / "dagster" / "dagster.yaml").exists()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
