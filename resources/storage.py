@@ -101,31 +101,38 @@ class LocalStorage:
     def get(self, zone: str, key: str) -> bytes:
         try:
             return self._path(zone, key).read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise FileNotFoundError(f"{zone}/{key} is not in the lake") from None
 
     def stat(self, zone: str, key: str) -> ObjectInfo | None:
         p = self._path(zone, key)
         try:
             st = p.stat()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
         if not p.is_file():
             return None
         return ObjectInfo(zone, key, st.st_size, datetime.fromtimestamp(st.st_mtime, timezone.utc))
 
     def list(self, zone: str, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Objects whose key starts with ``prefix``, sorted by key (as S3 lists them)."""
         base = self.root / _check_zone(zone)
-        for dirpath, dirnames, filenames in os.walk(base):
-            dirnames.sort()
-            for name in sorted(filenames):
+        start = base / prefix.rpartition("/")[0] if "/" in prefix else base
+        found = []
+        for dirpath, _dirnames, filenames in os.walk(start):
+            for name in filenames:
                 if name.startswith(_TMP_PREFIX):
                     continue
                 full = Path(dirpath) / name
                 key = full.relative_to(base).as_posix()
                 if key.startswith(prefix):
-                    st = full.stat()
-                    yield ObjectInfo(zone, key, st.st_size, datetime.fromtimestamp(st.st_mtime, timezone.utc))
+                    found.append((key, full))
+        for key, full in sorted(found):
+            try:
+                st = full.stat()
+            except FileNotFoundError:  # deleted while listing
+                continue
+            yield ObjectInfo(zone, key, st.st_size, datetime.fromtimestamp(st.st_mtime, timezone.utc))
 
     def copy(self, src_zone: str, src_key: str, dst_zone: str, dst_key: str) -> None:
         self.put_file(dst_zone, dst_key, self._path(src_zone, src_key))

@@ -71,13 +71,6 @@ def test_list_by_prefix_and_recursive(storage):
     assert all(o.modified.tzinfo is not None for o in infos)
 
 
-# LocalStorage.list walks folder by folder (a folder's files before its subfolders, and "a/"
-# before "a-b/"), so its order is not the key order S3 gives. See the report / issue.
-LOCAL_LIST_ORDER_BUG = pytest.mark.xfail(
-    strict=True, reason="bug: LocalStorage.list yields in os.walk order, not sorted by key like S3Storage.list")
-
-
-@pytest.mark.parametrize("storage", [pytest.param("local", marks=LOCAL_LIST_ORDER_BUG), "s3"], indirect=True)
 def test_list_is_sorted_by_key(storage):
     for k in ["b/4", "a/2/x", "ab/3", "a/1", "a/2/y/z", "c", "a-b/x", "a/x"]:
         storage.put("raw", k, k.encode())
@@ -111,14 +104,6 @@ def test_delete(storage):
     assert keys(storage, "landing") == []
 
 
-# On the local backend a key below an existing object ("a" then "a/b") is a path through a
-# file: stat/get raise NotADirectoryError instead of saying "not there" as S3 does.
-LOCAL_NOT_A_DIRECTORY_BUG = pytest.mark.xfail(
-    strict=True, raises=NotADirectoryError,
-    reason="bug: LocalStorage.stat/get let NotADirectoryError escape for a key below an existing object")
-
-
-@pytest.mark.parametrize("storage", [pytest.param("local", marks=LOCAL_NOT_A_DIRECTORY_BUG), "s3"], indirect=True)
 def test_missing_key_below_an_object(storage):
     storage.put("raw", "a", b"an object, not a folder")
     assert storage.stat("raw", "a/b") is None
