@@ -131,6 +131,14 @@ class Lake:
             return by_name[0][0].name, by_name[0][1].name
         return None
 
+    def identify_by_name(self, name: str, source_hint: str | None = None) -> tuple[str, str] | None:
+        candidates = [self.sources[source_hint]] if source_hint else list(self.sources.values())
+        for s in candidates:
+            for d in s.datasets:
+                if d.matches_name(name):
+                    return s.name, d.name
+        return None
+
     # --- landing ----------------------------------------------------------------------------
 
     def land_paths(
@@ -155,8 +163,10 @@ class Lake:
         return landed, refused
 
     def _land_one(self, shown: str, name: str, data: bytes, source, as_of, options, landed, refused) -> None:
-        ident = self.identify(name, data[:SNIFF_BYTES], source)
-        if ident is None and name.lower().endswith(".zip") and zipfile.is_zipfile(io.BytesIO(data)):
+        is_zip = name.lower().endswith(".zip") and zipfile.is_zipfile(io.BytesIO(data))
+        # a zip is kept whole only when a dataset reads the zip itself (its name says so)
+        ident = self.identify_by_name(name, source) if is_zip else self.identify(name, data[:SNIFF_BYTES], source)
+        if ident is None and is_zip:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
                 for info in zf.infolist():
                     if info.is_dir():
@@ -247,7 +257,10 @@ class Lake:
             landed = self.pending(prefix)
         current = self.manifest()
         stored = current[current["raw_key"].notna() & current["status"].isin(["loaded", "quarantined"])]
-        known: dict[str, object] = {r.sha256: r for r in stored.itertuples(index=False)}
+        known: dict[str, _Row] = {
+            r["sha256"]: _Row(**{k: None if _is_missing(v) else v for k, v in r.items()})
+            for r in stored.to_dict("records")
+        }
         rows: list[dict] = []
         results: list[FileResult] = []
         for item in landed:
@@ -267,7 +280,7 @@ class Lake:
             prior = known.get(sha)
             if prior is not None:
                 row.update(status="duplicate", raw_key=prior.raw_key, source=prior.source, dataset=prior.dataset,
-                           rows=int(prior.rows) if prior.status == "loaded" and not _is_missing(prior.rows) else None,
+                           rows=int(prior.rows) if prior.status == "loaded" and prior.rows is not None else None,
                            reason=f"same content as {prior.original_name}, already in raw ({prior.status})")
             else:
                 ext = "".join(PurePosixPath(name).suffixes[-1:]).lower() or ".bin"

@@ -1,0 +1,308 @@
+"""``docs/data-model.md``, generated from the schemas in the code.
+
+The curated tables come from :mod:`assets.model`, the views from ``sql/*.sql`` (their leading
+``--`` comment is the description; their columns are what DuckDB resolves them to over empty
+tables, the way :meth:`resources.warehouse.Warehouse.refresh` creates them), the manifest from
+:data:`assets.lake.MANIFEST_SCHEMA` (its column docs live here, in :data:`MANIFEST_DOCS`) and the
+staging datasets from the source modules. The output depends only on the code, so it is the same
+on every machine.
+
+``python -m assets.docs`` (``make docs``) writes the file; ``python -m assets.docs --check`` exits 1
+when the file in the repository differs from what the code says.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import sys
+from pathlib import Path
+
+import duckdb
+
+from resources.warehouse import duckdb_type, empty_select
+
+from . import model
+from .lake import LINEAGE_COLUMNS, MANIFEST_SCHEMA
+from .model import TABLES, CuratedTable
+from .sources import SOURCES
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC_PATH = ROOT / "docs" / "data-model.md"
+SQL_DIR = ROOT / "sql"
+
+MANIFEST_DOCS: dict[str, str] = {
+    "landing_id": "one landing of a file (a new id every time a file is put into landing); "
+                  "`lake_files` holds the newest row per landing_id",
+    "sha256": "SHA-256 of the file's bytes; names its raw and staging objects",
+    "source": "source module that recognised the file; null when none did",
+    "dataset": "dataset of that source; null when the file is unidentified",
+    "original_name": "file name as it arrived (a zip member by its base name)",
+    "size": "size of the file in bytes",
+    "landed_at": "when the file was taken from landing into raw",
+    "observed_at": "when the platform produced the export: the `YYYYMMDD_HHMMSS` stamp in the name, "
+                   "else `as_of`, else `landed_at`",
+    "status": "`loaded` (in raw, and in staging once parsed), `duplicate` (same bytes as a file "
+              "already in raw; not stored again) or `quarantined` (kept in raw, not staged: see `reason`)",
+    "rows": "staging rows the file produced (a duplicate repeats its original's count)",
+    "reason": "why the file is quarantined or a duplicate; null when loaded",
+    "raw_key": "key of the bytes in the raw zone (`<source>/<dataset>/<yyyy>/<mm>/<sha256>.<ext>`, "
+               "under `archive/raw/` once retention moved it); a duplicate points at its original's",
+    "parser_version": "version of the source's parsers the file was last parsed with; a quarantined "
+                      "file is parsed again when it changes",
+    "as_of": "date given at ingest (`--as-of`) for exports that do not say when they were taken",
+    "options": "parser options given at ingest (`--artist`, `--account`) as a JSON object; null when none",
+    "recorded_at": "when this manifest row was written; the newest row per landing wins",
+}
+
+LINEAGE_DOCS: dict[str, tuple[str, str]] = {
+    "sha256": ("VARCHAR", "SHA-256 of the raw file the rows came from"),
+    "source_file": ("VARCHAR", "original name of that file"),
+    "landed_at": ("TIMESTAMPTZ", "when the file was taken into raw"),
+    "observed_at": ("TIMESTAMPTZ", "when the platform produced the export"),
+}
+
+UNDOCUMENTED = "*undocumented: add it to `MANIFEST_DOCS` in `assets/docs.py`*"
+
+
+# --- Markdown helpers ---------------------------------------------------------------------------
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _code_list(names) -> str:
+    return ", ".join(f"`{n}`" for n in names)
+
+
+def _anchor(title: str) -> str:
+    """GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens."""
+    kept = "".join(ch for ch in title.lower() if ch.isalnum() or ch in " -_")
+    return kept.replace(" ", "-")
+
+
+# --- what the code says -------------------------------------------------------------------------
+
+
+def _normalise_type(t: str) -> str:
+    return {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ"}.get(t, t)
+
+
+def _view_files() -> list[Path]:
+    return sorted(SQL_DIR.glob("*.sql"))
+
+
+def _leading_comment(sql: str) -> list[str]:
+    lines = []
+    for line in sql.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith("--"):
+            break
+        text = stripped[2:]
+        lines.append((text.removeprefix(" ")).rstrip())
+    return lines
+
+
+def _view_columns() -> dict[str, list[tuple[str, str]]]:
+    """Every view's columns and types, as DuckDB resolves ``sql/*.sql`` over empty tables."""
+    con = duckdb.connect()
+    try:
+        for name, table in TABLES.items():
+            con.execute(f'CREATE VIEW "{name}" AS {empty_select(table.schema)}')
+        con.execute(f"CREATE VIEW lake_files_history AS {empty_select(MANIFEST_SCHEMA)}")
+        out = {}
+        for path in _view_files():
+            try:
+                con.execute(path.read_text())
+            except duckdb.Error as exc:
+                raise RuntimeError(f"sql/{path.name} does not compile over the empty model: {exc}") from None
+            rows = con.execute(f'DESCRIBE "{path.stem}"').fetchall()
+            out[path.stem] = [(r[0], _normalise_type(r[1])) for r in rows]
+        return out
+    finally:
+        con.close()
+
+
+def _feeds() -> dict[tuple[str, str], list[str]]:
+    """(source, dataset) -> the curated tables its staging rows go into."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for src in SOURCES.values():
+        for mapping in src.mappings:
+            for ds in mapping.datasets:
+                out.setdefault((src.name, ds), []).append(mapping.table)
+    return {k: sorted(set(v)) for k, v in out.items()}
+
+
+def _fed_by(table: str) -> list[str]:
+    out = []
+    for name in sorted(SOURCES):
+        for mapping in SOURCES[name].mappings:
+            if mapping.table == table:
+                out.append(f"`{name}` ({', '.join(f'`{d}`' for d in mapping.datasets)})")
+    return out
+
+
+# --- sections -----------------------------------------------------------------------------------
+
+
+def _curated(table: CuratedTable) -> list[str]:
+    if table.partition_by:
+        partitioning = (f"one Parquet file per month of `{table.partition_by}`: "
+                        f"`curated/{table.name}/month=YYYY-MM/data.parquet`")
+    else:
+        partitioning = f"none: one Parquet file, `curated/{table.name}/data.parquet`"
+    fed_by = _fed_by(table.name)
+    lines = [
+        f"### {table.name}",
+        "",
+        _cell(table.description),
+        "",
+        f"- **Grain:** {table.grain}",
+        f"- **Natural key:** {_code_list(table.key)} (the newest observation per key wins)",
+        f"- **Partitioning:** {partitioning}",
+        f"- **Fed by:** {'; '.join(fed_by) if fed_by else 'no source yet'}",
+        "",
+    ]
+    lines += _table(["Column", "Type", "Description"],
+                    [[f"`{c.name}`", duckdb_type(c.type), c.doc] for c in table.columns])
+    return lines + [""]
+
+
+def _views(columns: dict[str, list[tuple[str, str]]]) -> list[str]:
+    lines = ["## Views", "",
+             ("Created in the warehouse from `sql/*.sql` (in file-name order), after the curated tables "
+             "and `lake_files_history`."), ""]
+    for path in _view_files():
+        name = path.stem
+        comment = _leading_comment(path.read_text())
+        lines += [f"### {name}", "", f"Defined in `sql/{path.name}`.", ""]
+        if not comment:
+            lines += ["*No description: start the file with `--` comment lines.*", ""]
+        elif any(line.startswith(" ") for line in comment):
+            lines += ["```text", *comment, "```", ""]
+        else:
+            lines += [_cell(" ".join(comment)), ""]
+        lines += [f"Columns: {', '.join(f'`{c}` {t}' for c, t in columns[name])}", ""]
+    return lines
+
+
+def _manifest(columns: dict[str, list[tuple[str, str]]]) -> list[str]:
+    in_view = {c for c, _ in columns.get("lake_files", [])}
+    lines = [
+        "## lake_files (the manifest)",
+        "",
+        ("Every file that reaches raw gets a row; every later step (staging, quarantine, reprocess) "
+        "appends a newer row for the same landing. The rows are an append-only log of Parquet files "
+        "under `raw/_manifest/`. The warehouse shows them all as `lake_files_history`, and the view "
+        "`lake_files` keeps the newest row per `landing_id`."),
+        "",
+    ]
+    rows = []
+    for f in MANIFEST_SCHEMA:
+        shown = "yes" if f.name in in_view else "history only"
+        rows.append([f"`{f.name}`", duckdb_type(f.type), MANIFEST_DOCS.get(f.name, UNDOCUMENTED), shown])
+    return lines + _table(["Column", "Type", "Description", "In `lake_files`"], rows) + [""]
+
+
+def _sources() -> list[str]:
+    feeds = _feeds()
+    lines = [
+        "## Sources and their staging datasets",
+        "",
+        "Staging holds one typed Parquet file per raw file: `staging/<source>/<dataset>/<sha256>.parquet`. "
+        "Besides the dataset's columns, every staging file carries the lineage columns "
+        + ", ".join(f"`{c}` {LINEAGE_DOCS[c][0]} ({LINEAGE_DOCS[c][1]})" if c in LINEAGE_DOCS else f"`{c}`"
+                    for c in LINEAGE_COLUMNS)
+        + ".",
+        "",
+    ]
+    for name in sorted(SOURCES):
+        src = SOURCES[name]
+        lines += [
+            f"### {src.name} ({src.title})",
+            "",
+            f"- **Acquisition:** {src.acquisition}",
+            f"- **Parser version:** {src.version}",
+            "",
+        ]
+        for ds in src.datasets:
+            tables = feeds.get((src.name, ds.name), [])
+            lines += [
+                f"#### {src.name}/{ds.name}",
+                "",
+                _cell(ds.description),
+                "",
+                f"- **Natural key:** {_code_list(ds.key)}",
+                f"- **Feeds:** {_code_list(tables) if tables else 'no curated table'}",
+                "",
+            ]
+            lines += _table(["Column", "Type"], [[f"`{f.name}`", duckdb_type(f.type)] for f in ds.schema])
+            lines.append("")
+    return lines
+
+
+def render() -> str:
+    """The whole of ``docs/data-model.md``."""
+    columns = _view_columns()
+    intro = inspect.cleandoc(model.__doc__ or "")
+    headings = [("Curated tables", [f"`{t}`" for t in TABLES]),
+                ("Views", [f"`{p.stem}`" for p in _view_files()]),
+                ("lake_files (the manifest)", []),
+                ("Sources and their staging datasets", [f"`{s}`" for s in sorted(SOURCES)])]
+    lines = [
+        "# Data model",
+        "",
+        "<!-- Generated by `python -m assets.docs` (`make docs`) from the code; do not edit by hand. -->",
+        "",
+        intro,
+        "",
+        ("Zones: landing → raw → staging → curated (→ archive). The warehouse (DuckDB) holds only views "
+        "over the curated Parquet and the manifest."),
+        "",
+        "## Contents",
+        "",
+    ]
+    for title, items in headings:
+        suffix = f": {', '.join(items)}" if items else ""
+        lines.append(f"- [{title}](#{_anchor(title)}){suffix}")
+    lines += ["", "## Curated tables", ""]
+    for table in TABLES.values():
+        lines += _curated(table)
+    lines += _views(columns)
+    lines += _manifest(columns)
+    lines += _sources()
+    while lines and lines[-1] == "":
+        lines.pop()
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    path = DOC_PATH
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    parser = argparse.ArgumentParser(prog="python -m assets.docs", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help=f"exit 1 when {shown} differs from what the code says")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current != text:
+            what = "is missing" if current is None else "is out of date with the code"
+            print(f"{shown} {what}: run `make docs` (python -m assets.docs)", file=sys.stderr)
+            return 1
+        print(f"{shown} is up to date")
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {shown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
