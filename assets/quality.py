@@ -27,7 +27,6 @@ class Failure:
 @functools.lru_cache(maxsize=1)
 def _context():
     import great_expectations as gx
-
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
+import decimal
 import json
 import logging
 import os
 import shutil
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
@@ -129,9 +129,12 @@ def query(sql, fmt):
 
 
 def _json_value(v):
+    """JSON for what DuckDB hands back beyond str/int/float: dates, decimals, UUIDs, ..."""
     if hasattr(v, "isoformat"):
         return v.isoformat()
-    return str(v) if not isinstance(v, (int, float)) else v
+    if isinstance(v, decimal.Decimal):
+        return float(v)
+    return str(v)
 
 
 @main.command()

@@ -10,6 +10,7 @@ from typing import Optional
 import dagster as dg
 
 from assets.lake import Lake
+
 from .settings import Settings
 from .storage import LakeStorage, open_storage
 from .warehouse import Warehouse

@@ -14,6 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from assets.model import TABLES
+
 from .settings import Settings
 from .storage import LakeStorage
 

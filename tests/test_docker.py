@@ -7,10 +7,10 @@ They fail, rather than skip, when it is missing.
 
 from __future__ import annotations
 
-import json
-import shutil
 import functools
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile

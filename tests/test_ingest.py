@@ -7,7 +7,6 @@ import json
 import zipfile
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from assets.sources.distrokid import write_samples

@@ -13,7 +13,7 @@ import html
 import json
 import random
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Mapping
 
