@@ -114,15 +114,13 @@ def curated_asset(table: CuratedTable, inputs: list[dg.AssetKey]) -> dg.AssetsDe
     @dg.asset(key=["curated", table.name], group_name="curated", kinds={"parquet"}, deps=inputs,
               description=f"{table.description} Grain: {table.grain}.")
     def _curated(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-        engine = lake.lake()
-        result = engine.build_curated([table.name])[table.name]
-        data = engine.curated_frame(table)
+        result = lake.lake().build_curated([table.name])[table.name]
         return dg.MaterializeResult(metadata={
             "dagster/row_count": dg.MetadataValue.int(result.rows),
             "dagster/column_schema": table_schema(table.schema),
             "partitions_written": result.partitions_written,
             "partitions_archived": result.partitions_archived,
-            "preview": preview(data.slice(0, PREVIEW_ROWS).to_pandas()),
+            "preview": preview(result.head.to_pandas()),
         })
 
     return _curated

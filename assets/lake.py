@@ -106,6 +106,7 @@ class TableResult:
     rows: int
     partitions_written: int
     partitions_archived: int
+    head: pa.Table | None = None  # the first rows, for previews
 
 
 class Lake:
@@ -474,7 +475,7 @@ class Lake:
             self._archive_curated(key, stamp)
             self.storage.delete("curated", key)
             archived += 1
-        return TableResult(table.name, data.num_rows, written, archived)
+        return TableResult(table.name, data.num_rows, written, archived, data.slice(0, 10))
 
     def _archive_curated(self, key: str, stamp: str) -> None:
         folder, _, filename = key.rpartition("/")

@@ -138,3 +138,11 @@ def test_real_fixtures(bedrot):
     apple = parse_applemusic_stats((folder / "applemusic_stats_20250527_102936.html").read_bytes(), ctx("a.html"))
     assert len(apple[apple["series"] == "last365days"]) == 263
     assert apple[apple["series"] == "byMonth"]["value"].sum() == 20151  # the chart's own total
+
+
+def test_bank_details_quoted_values():
+    header = "\t".join(f'"{h}"' for h in OLD_HEADER)
+    row = "\t".join(f'"{v}"' for v in ["2024-10-05", "2024-08", "Spotify", "Nova", "Song\tA", "QZ1", "1", "10",
+                                      "100", "Song", "US", "0", "0.04"])
+    df = parse_bank_details(f"{header}\r{row}".encode(), ctx())
+    assert df["title"].iloc[0] == "Song\tA" and df["store"].iloc[0] == "Spotify"

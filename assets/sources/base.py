@@ -6,6 +6,7 @@ A source is plain data plus plain functions: parse functions take the file's byt
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -168,22 +169,23 @@ def to_date(series: pd.Series, column: str, formats: str | Sequence[str], *, lin
 
 
 def read_delimited(text: str, sep: str, what: str) -> pd.DataFrame:
-    """A delimited text table, every value a string; a line with a wrong field count is an error."""
+    """A delimited text table (quoted values allowed), every value a string; a line with a wrong
+    field count is an error that names the line."""
     lines = normalise_newlines(text).split("\n")
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
         raise ParseError(f"{what}: the file has no header line")
-    header = [h.strip().strip('"') for h in lines[0].split(sep)]
+    reader = csv.reader(lines, delimiter=sep)
+    header = [h.strip() for h in next(reader)]
     width = len(header)
     rows = []
-    for number, line in enumerate(lines[1:], start=2):
-        if not line.strip():
+    for fields in reader:
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
             continue
-        fields = line.split(sep)
         if len(fields) != width:
             raise ParseError(
-                f"{what}: line {number} has {len(fields)} fields, the header has {width} "
+                f"{what}: line {reader.line_num} has {len(fields)} fields, the header has {width} "
                 "(a truncated or damaged file?)"
             )
         rows.append(fields)
