@@ -8,6 +8,7 @@ dataset. GX is imported lazily: it is slow to import and only needed when there 
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass
 
 import pandas as pd
@@ -29,6 +30,8 @@ def _context():
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    # GX announces its temporary docs folder at INFO on its own logger; that is noise for a user
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return context
