@@ -41,10 +41,13 @@ def test_asset_graph_snapshot():
         "curated/fct_royalties",
         "curated/fct_streams_daily",
         "raw/distrokid",
+        "raw/toolost",
         "raw/unidentified",
         "staging/distrokid/applemusic_stats",
         "staging/distrokid/bank_details",
         "staging/distrokid/streams_stats",
+        "staging/toolost/apple",
+        "staging/toolost/spotify",
         "warehouse/duckdb",
     ]
     royalties = graph.get(dg.AssetKey(["curated", "fct_royalties"]))

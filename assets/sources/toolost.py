@@ -1,0 +1,184 @@
+"""TooLost: JSON from the distributor portal's internal API (Spotify and Apple Music stats).
+
+Spotify: ``{streams: [{date, streams: "string"}], discovery: [{date, streams, fees}]}``.
+Apple: ``{totalStreams: [{date, streams}], totalShazam: [...], tracksTotal: [{isrc, streams, track,
+release, cover}], countryTotal: [{country, streams}], streamTotal}``. Rows are unordered; the
+Apple file's ``streamTotal`` must equal its daily streams, or the file is incomplete.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Mapping
+
+import pandas as pd
+import pyarrow as pa
+
+from .base import CuratedMapping, Dataset, ParseContext, ParseError, Source, decode_text, to_date, to_float, to_int
+
+NAME = "toolost"
+DAILY_COLUMNS = ["date", "platform", "artist", "track", "isrc", "streams", "listeners", "sha256", "observed_at"]
+
+
+def _load(data: bytes, ctx: ParseContext, required: tuple[str, ...]) -> dict:
+    try:
+        doc = json.loads(decode_text(data, ctx.original_name))
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})") from None
+    if not isinstance(doc, dict):
+        raise ParseError("expected a JSON object at the top")
+    missing = [k for k in required if not isinstance(doc.get(k), list)]
+    if missing:
+        raise ParseError(f"missing list(s) {', '.join(repr(k) for k in missing)}; the file has {sorted(doc)}")
+    return doc
+
+
+def _records(doc: dict, key: str, columns: list[str]) -> pd.DataFrame:
+    rows = doc.get(key) or []
+    bad = [i for i, r in enumerate(rows, start=1) if not isinstance(r, dict)]
+    if bad:
+        raise ParseError(f"{key}[{bad[0]}] is not an object")
+    return pd.DataFrame(rows, columns=columns, dtype="string")
+
+
+SPOTIFY_SCHEMA = pa.schema([("metric", pa.string()), ("date", pa.date32()), ("streams", pa.int64()),
+                           ("fees_usd", pa.float64())])
+
+
+def parse_spotify(data: bytes, ctx: ParseContext) -> pd.DataFrame:
+    doc = _load(data, ctx, ("streams",))
+    parts = []
+    for metric in ("streams", "discovery"):
+        df = _records(doc, metric, ["date", "streams", "fees"])
+        parts.append(pd.DataFrame({
+            "metric": metric,
+            "date": to_date(df["date"], f"{metric}.date", "%Y-%m-%d", line_offset=1),
+            "streams": to_int(df["streams"], f"{metric}.streams", line_offset=1),
+            "fees_usd": to_float(df["fees"], f"{metric}.fees", line_offset=1),
+        }))
+    return pd.concat(parts, ignore_index=True)
+
+
+APPLE_SCHEMA = pa.schema([("series", pa.string()), ("date", pa.date32()), ("isrc", pa.string()),
+                         ("track", pa.string()), ("release", pa.string()), ("country", pa.string()),
+                         ("value", pa.int64())])
+
+
+def parse_apple(data: bytes, ctx: ParseContext) -> pd.DataFrame:
+    doc = _load(data, ctx, ("totalStreams",))
+    parts = []
+    for series in ("totalStreams", "totalShazam"):
+        df = _records(doc, series, ["date", "streams"])
+        parts.append(pd.DataFrame({
+            "series": series,
+            "date": to_date(df["date"], f"{series}.date", "%Y-%m-%d", line_offset=1),
+            "value": to_int(df["streams"], f"{series}.streams", line_offset=1),
+        }))
+    tracks = _records(doc, "tracksTotal", ["isrc", "streams", "track", "release"])
+    parts.append(pd.DataFrame({"series": "tracksTotal", "isrc": tracks["isrc"], "track": tracks["track"],
+                               "release": tracks["release"],
+                               "value": to_int(tracks["streams"], "tracksTotal.streams", line_offset=1)}))
+    countries = _records(doc, "countryTotal", ["country", "streams"])
+    parts.append(pd.DataFrame({"series": "countryTotal", "country": countries["country"],
+                               "value": to_int(countries["streams"], "countryTotal.streams", line_offset=1)}))
+    out = pd.concat(parts, ignore_index=True)
+    total = doc.get("streamTotal")
+    daily = int(out.loc[out["series"] == "totalStreams", "value"].sum())
+    if total is not None and int(total) != daily:
+        raise ParseError(f"streamTotal is {total} but the daily totalStreams add up to {daily}: an incomplete export?")
+    return out
+
+
+def _sniff_spotify(name: str, head: bytes) -> bool:
+    return head.lstrip().startswith(b"{") and b'"discovery"' in head and b'"streams"' in head
+
+
+def _sniff_apple(name: str, head: bytes) -> bool:
+    return head.lstrip().startswith(b"{") and b'"totalStreams"' in head
+
+
+def _expectations(value: str, key: list[str]):
+    def build():
+        import great_expectations.expectations as gxe
+
+        return [
+            gxe.ExpectColumnValuesToNotBeNull(column=value),
+            gxe.ExpectColumnValuesToBeBetween(column=value, min_value=0, max_value=10_000_000_000),
+            gxe.ExpectCompoundColumnsToBeUnique(column_list=key),
+        ]
+
+    return build
+
+
+SPOTIFY = Dataset(
+    name="spotify", description="Spotify daily streams and Discovery Mode months (portal JSON)",
+    schema=SPOTIFY_SCHEMA, key=("metric", "date"), parse=parse_spotify,
+    patterns=(r"toolost_spotify.*\.json$",), sniff=_sniff_spotify,
+    expectations=_expectations("streams", ["metric", "date"]),
+)
+APPLE = Dataset(
+    name="apple", description="Apple Music daily streams, Shazams, per-track (ISRC) and per-country totals (portal JSON)",
+    schema=APPLE_SCHEMA, key=("series", "date", "isrc", "country"), parse=parse_apple,
+    patterns=(r"toolost_apple.*\.json$",), sniff=_sniff_apple,
+    expectations=_expectations("value", ["series", "date", "isrc", "country"]),
+)
+
+
+def _streams_daily(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    parts = []
+    spotify = frames.get("spotify")
+    if spotify is not None and len(spotify):
+        daily = spotify[spotify["metric"] == "streams"]
+        parts.append(daily.assign(platform="spotify", artist=None, track=None, isrc=None, listeners=pd.NA)[DAILY_COLUMNS])
+    apple = frames.get("apple")
+    if apple is not None and len(apple):
+        daily = apple[apple["series"] == "totalStreams"].rename(columns={"value": "streams"})
+        parts.append(daily.assign(platform="apple_music", artist=None, track=None, isrc=None, listeners=pd.NA)[DAILY_COLUMNS])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=DAILY_COLUMNS)
+
+
+def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list[Path]:
+    from .distrokid import daily_curve
+
+    rng = random.Random(seed + 101)
+    end = end or date.today() - timedelta(days=2)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.combine(end + timedelta(days=1), datetime.min.time()).strftime("%Y%m%d_%H%M%S")
+    days = 110
+    start = end - timedelta(days=days - 1)
+    spotify = daily_curve(rng, days, 700)
+    rows = [{"date": (start + timedelta(days=i)).isoformat(), "streams": str(v)} for i, v in enumerate(spotify)]
+    rng.shuffle(rows)  # the portal's rows are unordered
+    month = end.replace(day=1) - timedelta(days=1)
+    doc = {"streams": rows, "discovery": [{"date": month.replace(day=1).isoformat(),
+                                           "streams": str(sum(spotify[-30:]) // 5), "fees": "2.93076245"}]}
+    sp = out_dir / f"toolost_spotify_{stamp}.json"
+    sp.write_text(json.dumps(doc, indent=2))
+    apple = [max(0, int(v * 0.03 + rng.gauss(0, 2))) for v in spotify]
+    total = [{"date": (start + timedelta(days=i)).isoformat(), "streams": v} for i, v in enumerate(apple)]
+    rng.shuffle(total)
+    doc = {
+        "totalStreams": total,
+        "totalShazam": [{"date": (start + timedelta(days=i)).isoformat(), "streams": str(rng.randint(0, 9))}
+                        for i in range(0, days, 9)],
+        "tracksTotal": [{"isrc": f"QZTLS25000{i:02d}", "streams": sum(apple) // (i + 2), "track": t, "release": "Tidal Lines",
+                         "cover": "https://example.invalid/cover.jpg"} for i, t in enumerate(["Undertow", "Salt Glass", "Pier 9"])],
+        "countryTotal": [{"country": c, "streams": int(sum(apple) * s)} for c, s in (("US", 0.5), ("JP", 0.15), ("DE", 0.1))],
+        "streamTotal": sum(apple),
+    }
+    ap = out_dir / f"toolost_apple_{stamp}.json"
+    ap.write_text(json.dumps(doc, indent=2))
+    return [sp, ap]
+
+
+SOURCE = Source(
+    name=NAME,
+    title="TooLost",
+    datasets=(SPOTIFY, APPLE),
+    mappings=(CuratedMapping("fct_streams_daily", ("spotify", "apple"), _streams_daily),),
+    samples=write_samples,
+    acquisition="file drop (JSON saved from the portal)",
+)
