@@ -400,6 +400,14 @@ def daily_curve(rng: random.Random, days: int, base: float, breakout_day: int | 
     return values
 
 
+def sample_spotify_daily(seed: int, end: date, days: int = 365) -> list[tuple[date, int]]:
+    """The demo's one true daily Spotify series; every sample source that reports Spotify streams
+    draws from it, so the sources agree on the days they share (as real ones roughly do)."""
+    curve = daily_curve(random.Random(seed * 7919), days, 900, breakout_day=days - 70)
+    start = end - timedelta(days=days - 1)
+    return [(start + timedelta(days=i), v) for i, v in enumerate(curve)]
+
+
 def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list[Path]:
     rng = random.Random(seed)
     end = end or date.today() - timedelta(days=2)
@@ -425,10 +433,7 @@ def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list
         "var me = {\nplan : 'musician',\nid : 4242,\ndisplayName: \"Sample Person\",\n"
         "email : 'sample.person@example.invalid',\n};\n"
     )
-    days = 365
-    start = end - timedelta(days=days - 1)
-    curve = daily_curve(rng, days, 900, breakout_day=days - 70)
-    daily = [(start + timedelta(days=i), v) for i, v in enumerate(curve)]
+    daily = sample_spotify_daily(seed, end)
 
     def chart(name: str, points: list[tuple[date, int]], period: str) -> str:
         provider = ",".join(f'{{"category": "{d.isoformat()}","column-1": {v}}}' for d, v in points)

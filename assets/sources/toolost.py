@@ -141,7 +141,7 @@ def _streams_daily(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list[Path]:
-    from .distrokid import daily_curve
+    from .distrokid import sample_spotify_daily
 
     rng = random.Random(seed + 101)
     end = end or date.today() - timedelta(days=2)
@@ -149,7 +149,7 @@ def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list
     stamp = datetime.combine(end + timedelta(days=1), datetime.min.time()).strftime("%Y%m%d_%H%M%S")
     days = 110
     start = end - timedelta(days=days - 1)
-    spotify = daily_curve(rng, days, 700)
+    spotify = [v for _, v in sample_spotify_daily(seed, end)[-days:]]
     rows = [{"date": (start + timedelta(days=i)).isoformat(), "streams": str(v)} for i, v in enumerate(spotify)]
     rng.shuffle(rows)  # the portal's rows are unordered
     month = end.replace(day=1) - timedelta(days=1)
