@@ -7,6 +7,7 @@ check, blocking, so a failing dataset does not spread into curated.
 
 
 from collections import defaultdict
+from typing import Mapping
 
 import dagster as dg
 import pandas as pd
@@ -15,7 +16,6 @@ import pyarrow as pa
 from resources.lake_resource import LakeResource
 
 from . import quality
-from .lake import Lake
 from .model import TABLES, CuratedTable
 from .sources import SOURCES, Source
 from .sources.base import Dataset
@@ -69,10 +69,6 @@ def raw_asset(source: Source) -> dg.AssetsDefinition:
     return _raw
 
 
-def _staging_rows(engine: Lake, source: str, dataset: str) -> pd.DataFrame:
-    return engine.read_staging(source, dataset, engine.loaded_shas().get((source, dataset), []))
-
-
 def staging_asset(source: Source, ds: Dataset) -> dg.AssetsDefinition:
     key = dg.AssetKey(["staging", source.name, ds.name])
 
@@ -81,11 +77,14 @@ def staging_asset(source: Source, ds: Dataset) -> dg.AssetsDefinition:
     def _staging(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
         engine = lake.lake()
         results = list(engine.stage(source=source.name, dataset=ds.name).values())
-        rows = _staging_rows(engine, source.name, ds.name)
+        files = engine.loaded_files()
+        files = files[(files["source"] == source.name) & (files["dataset"] == ds.name)]
+        newest = engine.read_staging(source.name, ds.name, files["sha256"].tail(1))
         return dg.MaterializeResult(metadata={
-            "dagster/row_count": dg.MetadataValue.int(len(rows)),
+            "dagster/row_count": dg.MetadataValue.int(int(files["rows"].sum())),
+            "files": dg.MetadataValue.int(len(files)),
             "dagster/column_schema": table_schema(ds.schema),
-            "preview": preview(rows.drop(columns=["landed_at"], errors="ignore")),
+            "preview": preview(newest.drop(columns=["landed_at"], errors="ignore")),
             **_results_metadata(results),
         })
 
@@ -99,7 +98,7 @@ def staging_check(source: Source, ds: Dataset) -> dg.AssetChecksDefinition:
                     description=f"Great Expectations suite of {source.name}/{ds.name} over every loaded file.")
     def _check(lake: LakeResource) -> dg.AssetCheckResult:
         engine = lake.lake()
-        rows = _staging_rows(engine, source.name, ds.name)
+        rows = engine.read_staging(source.name, ds.name, engine.loaded_shas().get((source.name, ds.name), []))
         failures = quality.validate(f"{source.name}/{ds.name}", rows, ds.expectations() if ds.expectations else [])
         return dg.AssetCheckResult(
             passed=not failures,
@@ -149,9 +148,9 @@ def archive_raw(context: dg.AssetExecutionContext, config: RetentionConfig, lake
     return dg.MaterializeResult(metadata={"moved": len(moved), "max_age_days": config.raw_max_age_days})
 
 
-def build_assets(sources=None):
+def build_assets(sources: Mapping[str, Source] | None = None):
     """Every asset and check for the given sources (default: all of them)."""
-    sources = list((sources or SOURCES).values()) if isinstance(sources or SOURCES, dict) else list(sources)
+    sources = list((SOURCES if sources is None else sources).values())
     assets: list = [unidentified_asset()]
     checks: list = []
     feeds: dict[str, list[dg.AssetKey]] = defaultdict(list)

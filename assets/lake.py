@@ -37,7 +37,7 @@ from resources.storage import LakeStorage, UnsafeKeyError, check_key
 from . import quality
 from .model import TABLES, CuratedTable
 from .sources import SOURCES, ParseContext, ParseError, Source
-from .sources.base import timestamp_from_name
+from .sources.base import Dataset, timestamp_from_name
 
 log = logging.getLogger("soundlake.lake")
 
@@ -117,27 +117,29 @@ class Lake:
 
     # --- recognising files ------------------------------------------------------------------
 
+    def _candidates(self, source_hint: str | None) -> list[tuple[Source, Dataset]]:
+        sources = [self.sources[source_hint]] if source_hint else list(self.sources.values())
+        return [(s, d) for s in sources for d in s.datasets]
+
+    def identify_by_name(self, name: str, source_hint: str | None = None) -> tuple[str, str] | None:
+        """(source, dataset) whose file-name pattern matches ``name``, if any."""
+        for s, d in self._candidates(source_hint):
+            if d.matches_name(name):
+                return s.name, d.name
+        return None
+
     def identify(self, name: str, head: bytes, source_hint: str | None = None) -> tuple[str, str] | None:
         """(source, dataset) for a file: its name first, its content to break ties or when the
         name says nothing."""
-        candidates = [self.sources[source_hint]] if source_hint else list(self.sources.values())
-        by_name = [(s, d) for s in candidates for d in s.datasets if d.matches_name(name)]
+        pool = self._candidates(source_hint)
+        by_name = [(s, d) for s, d in pool if d.matches_name(name)]
         if len(by_name) == 1:
             return by_name[0][0].name, by_name[0][1].name
-        pool = by_name or [(s, d) for s in candidates for d in s.datasets]
-        sniffed = [(s, d) for s, d in pool if d.sniff and d.sniff(name, head)]
-        if len(sniffed) >= 1:
+        sniffed = [(s, d) for s, d in (by_name or pool) if d.sniff and d.sniff(name, head)]
+        if sniffed:
             return sniffed[0][0].name, sniffed[0][1].name
         if by_name:
             return by_name[0][0].name, by_name[0][1].name
-        return None
-
-    def identify_by_name(self, name: str, source_hint: str | None = None) -> tuple[str, str] | None:
-        candidates = [self.sources[source_hint]] if source_hint else list(self.sources.values())
-        for s in candidates:
-            for d in s.datasets:
-                if d.matches_name(name):
-                    return s.name, d.name
         return None
 
     # --- landing ----------------------------------------------------------------------------
@@ -413,11 +415,15 @@ class Lake:
 
     # --- staging → curated ------------------------------------------------------------------
 
-    def loaded_shas(self) -> dict[tuple[str, str], list[str]]:
+    def loaded_files(self) -> pd.DataFrame:
+        """Manifest rows of the files in staging: one per sha256, oldest landing first."""
         current = self.manifest()
         loaded = current[(current["status"] == "loaded") & current["source"].notna()]
+        return loaded.sort_values("landed_at", kind="stable").drop_duplicates("sha256").reset_index(drop=True)
+
+    def loaded_shas(self) -> dict[tuple[str, str], list[str]]:
         out: dict[tuple[str, str], list[str]] = {}
-        for r in loaded.drop_duplicates("sha256").itertuples(index=False):
+        for r in self.loaded_files().itertuples(index=False):
             out.setdefault((r.source, r.dataset), []).append(r.sha256)
         return out
 

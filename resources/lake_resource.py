@@ -5,6 +5,7 @@ definitions serve the local folder and MinIO (see resources/settings.py for the 
 """
 
 
+import os
 from typing import Optional
 
 import dagster as dg
@@ -22,12 +23,10 @@ class LakeResource(dg.ConfigurableResource):
     home: Optional[str] = None
 
     def settings(self) -> Settings:
-        env = {}
+        env = dict(os.environ)
         if self.home:
-            import os
-
-            env = {**os.environ, "SOUNDLAKE_HOME": self.home}
-        return Settings.from_env(env or None)
+            env["SOUNDLAKE_HOME"] = self.home
+        return Settings.from_env(env)
 
     def storage(self) -> LakeStorage:
         return open_storage(self.settings())

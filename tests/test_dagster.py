@@ -87,7 +87,11 @@ def test_materialize_on_sqlite_instance(tmp_path):
         checks = result.get_asset_check_evaluations()
         assert checks and all(c.passed for c in checks)
         event = instance.get_latest_materialization_event(dg.AssetKey(["curated", "fct_royalties"]))
-        assert event.asset_materialization.metadata["dagster/row_count"].value > 0
+        assert event.asset_materialization.metadata["dagster/row_count"].value == 1620
+        staged = instance.get_latest_materialization_event(dg.AssetKey(["staging", "distrokid", "bank_details"]))
+        meta = staged.asset_materialization.metadata
+        assert meta["dagster/row_count"].value == 1620 and meta["files"].value == 1
+        assert "Reporting" not in meta["preview"].value and "reporting_date" in meta["preview"].value
     _check_lake(settings)
 
 
