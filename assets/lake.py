@@ -37,7 +37,7 @@ from resources.storage import LakeStorage, UnsafeKeyError, check_key
 from . import quality
 from .model import TABLES, CuratedTable
 from .sources import SOURCES, ParseContext, ParseError, Source
-from .sources.base import Dataset, timestamp_from_name
+from .sources.base import Dataset, UnusedContent, timestamp_from_name
 
 log = logging.getLogger("soundlake.lake")
 
@@ -193,6 +193,12 @@ class Lake:
             return
         src, ds = ident if ident else (UNIDENTIFIED, UNIDENTIFIED)
         key = f"{src}/{ds}/{name}"
+        taken = {item.key for item in landed}
+        n = 1
+        while key in taken:  # two files of one batch with the same name must not overwrite each other
+            n += 1
+            stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
+            key = f"{src}/{ds}/{stem} ({n}){dot}{ext}"
         self.storage.put("landing", key, data)
         landed.append(Landed(shown, key, src, ds, as_of, dict(options)))
 
@@ -259,7 +265,7 @@ class Lake:
         if landed is None:
             landed = self.pending(prefix)
         current = self.manifest()
-        stored = current[current["raw_key"].notna() & current["status"].isin(["loaded", "quarantined"])]
+        stored = current[current["raw_key"].notna() & current["status"].isin(["loaded", "quarantined", "unused"])]
         known: dict[str, _Row] = {
             r["sha256"]: _Row(**{k: None if _is_missing(v) else v for k, v in r.items()})
             for r in stored.to_dict("records")
@@ -275,7 +281,7 @@ class Lake:
             ds = None if item.dataset == UNIDENTIFIED else item.dataset
             row = dict(
                 landing_id=uuid.uuid4().hex, sha256=sha, source=src, dataset=ds, original_name=name,
-                size=len(data), landed_at=now, observed_at=self._observed_at(name, item.as_of, now),
+                size=len(data), landed_at=now, observed_at=self._observed_at(name, data, src, ds, item.as_of, now),
                 status="loaded", rows=None, reason=None, raw_key=None,
                 parser_version=self.sources[src].version if src else None, as_of=item.as_of,
                 options=json.dumps(dict(item.options), sort_keys=True) if item.options else None,
@@ -302,8 +308,16 @@ class Lake:
         self._record(rows)
         return results
 
-    def _observed_at(self, name: str, as_of: date | None, landed_at: datetime) -> datetime:
+    def _observed_at(self, name: str, data: bytes, src: str | None, ds: str | None, as_of: date | None,
+                     landed_at: datetime) -> datetime:
         stamp = timestamp_from_name(name)
+        if stamp is None and src in self.sources and ds:
+            hook = self.sources[src].dataset(ds).observed_at
+            try:
+                stamp = hook(name, data) if hook else None
+            except Exception:  # a hook is a best guess; the fallbacks below still hold
+                log.exception("observed_at of %s/%s failed on %s", src, ds, name)
+                stamp = None
         if stamp:
             return stamp
         if as_of:
@@ -319,7 +333,7 @@ class Lake:
         if current.empty:
             return {}
         staged = {o.key for o in self.storage.list("staging") if o.key.endswith(".parquet")}
-        todo = current[current["status"].isin(["loaded", "quarantined"]) & current["raw_key"].notna()]
+        todo = current[current["status"].isin(["loaded", "quarantined", "unused"]) & current["raw_key"].notna()]
         if source:
             todo = todo[(todo["source"] == source) | todo["source"].isna()]
         if dataset:
@@ -328,7 +342,7 @@ class Lake:
         for r in todo.sort_values("landed_at").itertuples(index=False):
             if r.status == "loaded" and f"{r.source}/{r.dataset}/{r.sha256}.parquet" in staged:
                 continue
-            if r.status == "quarantined":
+            if r.status in ("quarantined", "unused"):
                 current_version = self.sources[r.source].version if r.source in self.sources else None
                 if not reprocess and (r.source is None or r.parser_version == current_version):
                     continue
@@ -372,6 +386,10 @@ class Lake:
                 failures = quality.validate(f"{src.name}/{ds.name}", frame, ds.expectations())
                 if failures:
                     raise ParseError("failed the quality checks: " + "; ".join(map(str, failures)))
+        except UnusedContent as exc:
+            row.update(status="unused", rows=0, reason=f"{name}: {exc}")
+            log.info("kept in raw, unused: %s: %s", name, exc)
+            return
         except ParseError as exc:
             row.update(status="quarantined", rows=None, reason=f"{name}: {exc}")
             log.warning("quarantined %s: %s", name, exc)

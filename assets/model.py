@@ -98,7 +98,215 @@ FCT_ROYALTIES = CuratedTable(
     partition_by="reporting_date",
 )
 
-TABLES: dict[str, CuratedTable] = {t.name: t for t in (FCT_STREAMS_DAILY, FCT_ROYALTIES)}
+FCT_STREAMS_TOTALS = CuratedTable(
+    name="fct_streams_totals",
+    grain="period × platform × source × artist × dimension × item",
+    description=(
+        "Streams over a reporting window broken down by one dimension: `track` (per song, with the "
+        "ISRC when the source gives it) or `country` (ISO 3166 alpha-2). Sources report these as "
+        "totals over a window (TooLost's tracks and countries, Spotify for Artists' song lists, "
+        "DistroKid's Apple Music page), not per day, so they live apart from `fct_streams_daily`."
+    ),
+    columns=(
+        Column("period_start", pa.date32(), "first day of the window the totals cover (null when the source does not say)"),
+        Column("period_end", pa.date32(), "last day of the window"),
+        Column("period", pa.string(), "the window as the source names it (`1year`, `28days`, `export`, ...)"),
+        Column("platform", pa.string(), "store (`spotify`, `apple_music`, ...)"),
+        Column("artist", pa.string(), "artist; null = every artist of the account"),
+        Column("dimension", pa.string(), "`track` or `country`"),
+        Column("item", pa.string(), "track title, or country code"),
+        Column("isrc", pa.string(), "ISRC when the dimension is `track` and the source gives it"),
+        Column("release_date", pa.date32(), "release date of the track, when given"),
+        Column("streams", pa.int64(), "streams in the window"),
+        Column("listeners", pa.int64(), "unique listeners in the window, when given"),
+        Column("saves", pa.int64(), "saves in the window, when given"),
+        *_lineage(),
+    ),
+    key=("period", "period_end", "platform", "source", "artist", "dimension", "item", "isrc"),
+)
+
+FCT_AUDIENCE_DAILY = CuratedTable(
+    name="fct_audience_daily",
+    grain="date × platform × source × artist",
+    description="Daily audience of an artist on a platform, from the platform's artist dashboard.",
+    columns=(
+        Column("date", pa.date32(), "day"),
+        Column("platform", pa.string(), "platform (`spotify`, ...)"),
+        Column("artist", pa.string(), "artist"),
+        Column("followers", pa.int64(), "followers at the end of the day"),
+        Column("listeners", pa.int64(), "unique listeners that day"),
+        Column("monthly_listeners", pa.int64(), "unique listeners over the 28 days up to the day, when given"),
+        Column("monthly_active_listeners", pa.int64(), "monthly active listeners, when given"),
+        Column("super_listeners", pa.int64(), "super listeners, when given"),
+        Column("playlist_adds", pa.int64(), "playlist adds that day, when given"),
+        Column("saves", pa.int64(), "saves that day, when given"),
+        *_lineage(),
+    ),
+    key=("date", "platform", "source", "artist"),
+    partition_by="date",
+)
+
+FCT_SOCIAL_DAILY = CuratedTable(
+    name="fct_social_daily",
+    grain="date × platform × source × account",
+    description=(
+        "Daily account-level numbers from social platforms. Counts are kept as the platform "
+        "reports them, negative corrections included; a value the platform left `undefined` is null."
+    ),
+    columns=(
+        Column("date", pa.date32(), "day"),
+        Column("platform", pa.string(), "`tiktok`, `instagram`, ..."),
+        Column("account", pa.string(), "account handle"),
+        Column("views", pa.int64(), "video or post views that day"),
+        Column("profile_views", pa.int64(), "profile views that day"),
+        Column("likes", pa.int64(), "likes that day"),
+        Column("comments", pa.int64(), "comments that day (can be negative: platform corrections)"),
+        Column("shares", pa.int64(), "shares that day"),
+        Column("followers", pa.int64(), "followers at the end of the day"),
+        Column("followers_change", pa.int64(), "followers gained minus lost that day"),
+        Column("viewers", pa.int64(), "unique viewers that day, when given"),
+        Column("new_viewers", pa.int64(), "viewers new to the account that day, when given"),
+        *_lineage(),
+    ),
+    key=("date", "platform", "source", "account"),
+    partition_by="date",
+)
+
+FCT_SOCIAL_VIDEOS = CuratedTable(
+    name="fct_social_videos",
+    grain="snapshot date × platform × account × video",
+    description=(
+        "Per-video lifetime totals as of each export (`snapshot_date`); successive exports keep "
+        "their snapshots, so growth between them can be measured."
+    ),
+    columns=(
+        Column("snapshot_date", pa.date32(), "day the export was taken"),
+        Column("platform", pa.string(), "`tiktok`, ..."),
+        Column("account", pa.string(), "account handle"),
+        Column("video_id", pa.string(), "the platform's id of the video (from its link)"),
+        Column("title", pa.string(), "video title or caption"),
+        Column("url", pa.string(), "link to the video"),
+        Column("posted_at", pa.timestamp("us", tz="UTC"), "when the video was posted"),
+        Column("views", pa.int64(), "total views"),
+        Column("likes", pa.int64(), "total likes"),
+        Column("comments", pa.int64(), "total comments"),
+        Column("shares", pa.int64(), "total shares"),
+        *_lineage(),
+    ),
+    key=("snapshot_date", "platform", "source", "account", "video_id"),
+)
+
+FCT_SOCIAL_TERRITORIES = CuratedTable(
+    name="fct_social_territories",
+    grain="snapshot date × platform × account × territory",
+    description="Where an account's followers are, as a share of all followers, as of each export.",
+    columns=(
+        Column("snapshot_date", pa.date32(), "day the export was taken"),
+        Column("platform", pa.string(), "`tiktok`, ..."),
+        Column("account", pa.string(), "account handle"),
+        Column("territory", pa.string(), "ISO 3166 alpha-2 code when the name is known, else the name as given"),
+        Column("share", pa.float64(), "share of followers, 0..1"),
+        *_lineage(),
+    ),
+    key=("snapshot_date", "platform", "source", "account", "territory"),
+)
+
+FCT_AD_PERFORMANCE = CuratedTable(
+    name="fct_ad_performance",
+    grain="campaign × ad set × reporting window",
+    description=(
+        "Ad delivery and spend per ad set and reporting window (a day when the export is daily). "
+        "`spend_usd` is set when the account currency is USD; other currencies keep `spend` and "
+        "`currency` and leave `spend_usd` null rather than guess a rate."
+    ),
+    columns=(
+        Column("date_start", pa.date32(), "first day of the window"),
+        Column("date_stop", pa.date32(), "last day of the window"),
+        Column("platform", pa.string(), "`meta`, ..."),
+        Column("account_id", pa.string(), "ad account, when given"),
+        Column("campaign_id", pa.string(), "campaign id (`name:<campaign name>` when an export has no ids)"),
+        Column("campaign_name", pa.string(), "campaign name"),
+        Column("adset_id", pa.string(), "ad set id (`name:<ad set name>` when an export has no ids)"),
+        Column("adset_name", pa.string(), "ad set name"),
+        Column("currency", pa.string(), "ISO 4217 currency of `spend`"),
+        Column("spend", pa.float64(), "amount spent in `currency`"),
+        Column("spend_usd", pa.float64(), "amount spent in USD (null when the currency is not USD)"),
+        Column("impressions", pa.int64(), "impressions"),
+        Column("clicks", pa.int64(), "clicks"),
+        Column("reach", pa.int64(), "people reached"),
+        Column("frequency", pa.float64(), "impressions per person reached"),
+        Column("cpc", pa.float64(), "cost per click in `currency`"),
+        Column("ctr", pa.float64(), "click-through rate in percent"),
+        *_lineage(),
+    ),
+    key=("date_start", "date_stop", "platform", "source", "campaign_id", "adset_id"),
+    partition_by="date_start",
+)
+
+DIM_AD_CAMPAIGN = CuratedTable(
+    name="dim_ad_campaign",
+    grain="platform × campaign",
+    description="Ad campaigns: name, status and objective, newest export wins.",
+    columns=(
+        Column("platform", pa.string(), "`meta`, ..."),
+        Column("campaign_id", pa.string(), "campaign id"),
+        Column("campaign_name", pa.string(), "campaign name"),
+        Column("status", pa.string(), "`ACTIVE`, `PAUSED`, ..."),
+        Column("objective", pa.string(), "campaign objective (`OUTCOME_TRAFFIC`, ...)"),
+        Column("start_time", pa.timestamp("us", tz="UTC"), "when the campaign starts"),
+        Column("created_time", pa.timestamp("us", tz="UTC"), "when it was created"),
+        Column("updated_time", pa.timestamp("us", tz="UTC"), "when it was last changed"),
+        *_lineage(),
+    ),
+    key=("platform", "campaign_id"),
+)
+
+FCT_LINK_CLICKS_DAILY = CuratedTable(
+    name="fct_link_clicks_daily",
+    grain="date × platform × source × account",
+    description="Daily views and clicks of a link-in-bio page.",
+    columns=(
+        Column("date", pa.date32(), "day"),
+        Column("platform", pa.string(), "`linktree`, ..."),
+        Column("account", pa.string(), "page or account name, when known"),
+        Column("views", pa.int64(), "page views"),
+        Column("unique_views", pa.int64(), "unique page views"),
+        Column("clicks", pa.int64(), "link clicks"),
+        Column("unique_clicks", pa.int64(), "unique link clicks"),
+        Column("click_through_rate", pa.float64(), "clicks per view, as the platform reports it"),
+        *_lineage(),
+    ),
+    key=("date", "platform", "source", "account"),
+    partition_by="date",
+)
+
+FCT_LINK_BREAKDOWN = CuratedTable(
+    name="fct_link_breakdown",
+    grain="window × platform × account × dimension × item",
+    description=(
+        "Link-in-bio views and clicks over a window, broken down by `location` (country), "
+        "`referrer` or `link` (one of the page's links)."
+    ),
+    columns=(
+        Column("period_start", pa.date32(), "first day of the window, when known"),
+        Column("period_end", pa.date32(), "last day of the window, when known"),
+        Column("platform", pa.string(), "`linktree`, ..."),
+        Column("account", pa.string(), "page or account name, when known"),
+        Column("dimension", pa.string(), "`location`, `referrer` or `link`"),
+        Column("item", pa.string(), "country, referrer, or link title"),
+        Column("url", pa.string(), "link target, for `link`"),
+        Column("views", pa.int64(), "views, when given"),
+        Column("clicks", pa.int64(), "clicks"),
+        *_lineage(),
+    ),
+    key=("period_start", "period_end", "platform", "source", "account", "dimension", "item"),
+)
+
+TABLES: dict[str, CuratedTable] = {t.name: t for t in (
+    FCT_STREAMS_DAILY, FCT_STREAMS_TOTALS, FCT_AUDIENCE_DAILY, FCT_ROYALTIES, FCT_SOCIAL_DAILY,
+    FCT_SOCIAL_VIDEOS, FCT_SOCIAL_TERRITORIES, FCT_AD_PERFORMANCE, DIM_AD_CAMPAIGN,
+    FCT_LINK_CLICKS_DAILY, FCT_LINK_BREAKDOWN,
+)}
 
 # Stores as distributors name them -> conformed platform. Unknown stores map to `unknown`
 # (reported by `soundlake status`), never silently to another platform.

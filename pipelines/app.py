@@ -107,6 +107,7 @@ def status(platform: Platform, now: datetime | None = None) -> list[dict]:
             "loaded": int(counts.get("loaded", 0)),
             "duplicate": int(counts.get("duplicate", 0)),
             "quarantined": int(counts.get("quarantined", 0)),
+            "unused": int(counts.get("unused", 0)),
             "last_file": None if newest is None else newest["original_name"],
             "last_landed_at": None if newest is None else newest["landed_at"].isoformat(),
             "freshness_days": None if observed is None or pd.isna(observed) else round((now - observed).total_seconds() / 86400, 1),
@@ -114,12 +115,16 @@ def status(platform: Platform, now: datetime | None = None) -> list[dict]:
                 {"file": r.original_name, "reason": r.reason}
                 for r in mine[mine["status"] == "quarantined"].itertuples(index=False)
             ],
+            "unused_files": [
+                {"file": r.original_name, "reason": r.reason}
+                for r in mine[mine["status"] == "unused"].itertuples(index=False)
+            ],
         })
     unknown = files[files["source"].isna()]
     if len(unknown):
         out.append({
             "source": "(no source)", "files": int(len(unknown)), "loaded": 0, "duplicate": 0,
-            "quarantined": int((unknown["status"] == "quarantined").sum()), "last_file": unknown["original_name"].iloc[-1],
+            "quarantined": int((unknown["status"] == "quarantined").sum()), "unused": 0, "unused_files": [], "last_file": unknown["original_name"].iloc[-1],
             "last_landed_at": unknown["landed_at"].max().isoformat(), "freshness_days": None,
             "quarantined_files": [{"file": r.original_name, "reason": r.reason} for r in unknown.itertuples(index=False)],
         })

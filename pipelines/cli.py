@@ -76,18 +76,23 @@ def main(verbose: bool) -> None:
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date the exports were taken (for formats without years).")
 @click.option("--artist", help="Artist the files are about, when the file name does not say.")
 @click.option("--account", help="Social account the files are about, when the file name does not say.")
+@click.option("--track", help="Track a per-song export is about, when the file name does not say.")
+@click.option("--currency", help="ISO 4217 currency of money in exports that do not name it (Meta Ads API JSON; default USD).")
 @click.option("--json", "as_json", is_flag=True, help="Print [{path, source, dataset, sha256, status, rows, reason}].")
-def ingest(paths, source, as_of, artist, account, as_json):
+def ingest(paths, source, as_of, artist, account, track, currency, as_json):
     """Land files (and folders, zips) and take them through raw, staging and curated.
 
-    Exit status: 0 when every file loaded or was a duplicate, 3 when any was quarantined,
-    2 on a usage error.
+    Exit status: 0 when every file loaded, was a duplicate or holds nothing soundlake uses
+    (`unused`, kept in raw), 3 when any was quarantined, 2 on a usage error.
     """
     from assets.sources import SOURCES
 
     if source and source not in SOURCES:
         raise click.BadParameter(f"unknown source {source!r}; known: {', '.join(sorted(SOURCES))}", param_hint="--source")
-    options = {k: v for k, v in (("artist", artist), ("account", account)) if v}
+    if currency and not (len(currency) == 3 and currency.isalpha()):
+        raise click.BadParameter(f"{currency!r} is not an ISO 4217 code like USD or EUR", param_hint="--currency")
+    options = {k: v for k, v in (("artist", artist), ("account", account), ("track", track),
+                                 ("currency", currency.upper() if currency else None)) if v}
     results = _run_ingest(_platform(), list(paths), source=source,
                           as_of=as_of.date() if as_of else None, options=options)
     _print_results(results, as_json)
@@ -176,14 +181,17 @@ def status(as_json):
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
-    table = Table("source", "files", "loaded", "dup", "quar.", "last file", "fresh (days)")
+    table = Table("source", "files", "loaded", "dup", "quar.", "unused", "last file", "fresh (days)")
     for r in rows:
         table.add_row(r["source"], str(r["files"]), str(r["loaded"]), str(r["duplicate"]), str(r["quarantined"]),
-                      r["last_file"] or "-", "-" if r["freshness_days"] is None else str(r["freshness_days"]))
+                      str(r["unused"]), r["last_file"] or "-",
+                      "-" if r["freshness_days"] is None else str(r["freshness_days"]))
     Console().print(table)
     for r in rows:
         for q in r["quarantined_files"]:
             click.echo(f"quarantined ({r['source']}): {q['reason']}")
+        for q in r["unused_files"]:
+            click.echo(f"unused ({r['source']}): {q['reason']}")
 
 
 @main.command()

@@ -40,6 +40,7 @@ def test_asset_graph_snapshot():
         "archive/raw",
         "curated/fct_royalties",
         "curated/fct_streams_daily",
+        "curated/fct_streams_totals",
         "raw/distrokid",
         "raw/toolost",
         "raw/unidentified",

@@ -243,3 +243,19 @@ def test_archive_keeps_previous_versions_and_old_raw(local_env, tmp_path):
     platform.lake.stage(reprocess=True)
     platform.lake.build_curated()
     assert curated_snapshot(local_env) == before
+
+
+def test_same_file_name_twice_in_one_batch(local_env, tmp_path):
+    """Two exports with one name (from two folders) in one batch both land; neither overwrites."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder, title in ((a, "Song A"), (b, "Song B")):
+        folder.mkdir()
+        row = GOOD_ROW[:4] + [title] + GOOD_ROW[5:]
+        (folder / "dk_bank_details.tsv").write_bytes(tsv(OLD_HEADER, [row]))
+    code, out = ingest_json(a, b)
+    assert code == 0, out
+    assert [r["status"] for r in out] == ["loaded", "loaded"]
+    assert len({r["sha256"] for r in out}) == 2
+    assert query("SELECT string_agg(title, ',' ORDER BY title) AS t FROM fct_royalties") == [{"t": "Song A,Song B"}]
+    names = query("SELECT original_name FROM lake_files ORDER BY original_name")
+    assert names == [{"original_name": "dk_bank_details (2).tsv"}, {"original_name": "dk_bank_details.tsv"}]

@@ -71,3 +71,17 @@ def test_ingest_and_precedence_over_distrokid(local_env, bedrot):
     out = runner.invoke(main, ["query", "SELECT source FROM v_streams_daily WHERE platform = 'spotify' "
                                         "AND date = DATE '2025-03-01'", "--format", "json"])
     assert json.loads(out.stdout) == [{"source": "toolost"}]
+    # per-track (ISRC) and per-country totals over the window of the file's daily series
+    out = runner.invoke(main, ["query", "SELECT source, dimension, min(period_start) AS s, max(period_end) AS e, "
+                                        "count(*) AS n, count(isrc) AS isrcs, sum(streams) AS streams "
+                                        "FROM fct_streams_totals GROUP BY ALL ORDER BY ALL", "--format", "json"])
+    rows = json.loads(out.stdout)
+    toolost = [r for r in rows if r["source"] == "toolost"]
+    assert [(r["dimension"], r["n"], r["isrcs"], r["streams"], r["s"], r["e"]) for r in toolost] == [
+        ("country", 45, 0, 2655, "2025-02-07", "2025-05-22"),
+        ("track", 9, 9, 2655, "2025-02-07", "2025-05-22"),
+    ]
+    # DistroKid's Apple Music page: one-year charts by country and track, ending the day before the save
+    dk = {r["dimension"]: r for r in rows if r["source"] == "distrokid"}
+    assert set(dk) == {"country", "track"} and dk["country"]["e"] == "2025-05-26"
+    assert dk["country"]["streams"] > 10033  # US alone has 10,033

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from . import distrokid, toolost
-from .base import CuratedMapping, Dataset, ParseContext, ParseError, Source
+from . import distrokid, linktree, toolost
+from .base import CuratedMapping, Dataset, ParseContext, ParseError, Source, UnusedContent
 
-SOURCES: dict[str, Source] = {s.name: s for s in (distrokid.SOURCE, toolost.SOURCE)}
+# one entry per source module; keep the list sorted by module name
+_MODULES = (
+    distrokid,
+    linktree,
+    toolost,
+)
 
-__all__ = ["SOURCES", "CuratedMapping", "Dataset", "ParseContext", "ParseError", "Source"]
+SOURCES: dict[str, Source] = {m.SOURCE.name: m.SOURCE for m in _MODULES}
+
+__all__ = ["SOURCES", "CuratedMapping", "Dataset", "ParseContext", "ParseError", "Source", "UnusedContent"]

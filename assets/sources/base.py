@@ -21,6 +21,12 @@ class ParseError(ValueError):
     """A file that cannot be read as its dataset. The message says what is wrong and where."""
 
 
+class UnusedContent(Exception):
+    """A well-formed file that holds nothing soundlake uses (say, a capture of an API query no
+    table needs). It stays in raw with status ``unused`` and this reason; it is not an error, and
+    it is parsed again when its source's version goes up."""
+
+
 @dataclass(frozen=True)
 class ParseContext:
     source: str
@@ -44,6 +50,11 @@ class Dataset:
     patterns: tuple[str, ...] = ()
     sniff: Callable[[str, bytes], bool] | None = None
     expectations: Callable[[], list] | None = None
+    # when the platform produced a file, for files whose name has no ``YYYYMMDD_HHMMSS`` stamp:
+    # (original name, bytes) -> datetime or None (TikTok's epoch seconds in the name, the last day
+    # in a Spotify for Artists timeline, ...). It must not raise; None falls back to the name
+    # stamp, then --as-of, then when the file landed.
+    observed_at: Callable[[str, bytes], datetime | None] | None = None
 
     def matches_name(self, name: str) -> bool:
         return any(re.search(p, name, re.IGNORECASE) for p in self.patterns)

@@ -371,6 +371,27 @@ def _streams_daily(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+TOTALS_COLUMNS = ["period_start", "period_end", "period", "platform", "artist", "dimension", "item", "isrc",
+                  "streams", "sha256", "observed_at"]
+_APPLE_BREAKDOWNS = {"tracks1year": "track", "country1year": "country"}
+
+
+def _streams_totals(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The Apple Music page's one-year charts by track and by country. The page does not say
+    which days its "1 year" covers: the 365 days up to the day before the page was saved."""
+    apple = frames.get("applemusic_stats")
+    if apple is None or not len(apple):
+        return pd.DataFrame(columns=TOTALS_COLUMNS)
+    rows = apple[apple["series"].isin(list(_APPLE_BREAKDOWNS))].copy()
+    end = pd.to_datetime(rows["observed_at"], utc=True).dt.date - timedelta(days=1)
+    rows = rows.assign(
+        period_end=end, period_start=end - timedelta(days=364), period="1year", platform="apple_music",
+        artist=None, dimension=rows["series"].map(_APPLE_BREAKDOWNS), item=rows["label"], isrc=None,
+        streams=rows["value"],
+    )
+    return rows[TOTALS_COLUMNS]
+
+
 # --- sample files for the demo and tests ---------------------------------------------------------
 
 _SAMPLE_TRACKS = [
@@ -494,6 +515,7 @@ SOURCE = Source(
     mappings=(
         CuratedMapping("fct_royalties", ("bank_details",), _royalties),
         CuratedMapping("fct_streams_daily", ("streams_stats", "applemusic_stats"), _streams_daily),
+        CuratedMapping("fct_streams_totals", ("applemusic_stats",), _streams_totals),
     ),
     samples=write_samples,
     acquisition="file drop (bank details export, saved stats pages)",

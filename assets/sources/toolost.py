@@ -140,6 +140,28 @@ def _streams_daily(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=DAILY_COLUMNS)
 
 
+TOTALS_COLUMNS = ["period_start", "period_end", "period", "platform", "artist", "dimension", "item", "isrc",
+                  "streams", "sha256", "observed_at"]
+
+
+def _streams_totals(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Apple Music per-track (ISRC) and per-country totals. The portal gives no window for them:
+    they are taken to cover the days of the same file's daily series (``period = 'export'``)."""
+    apple = frames.get("apple")
+    if apple is None or not len(apple):
+        return pd.DataFrame(columns=TOTALS_COLUMNS)
+    days = apple[apple["series"] == "totalStreams"].groupby("sha256")["date"].agg(["min", "max"])
+    rows = apple[apple["series"].isin(["tracksTotal", "countryTotal"])]
+    rows = rows.join(days, on="sha256")
+    is_track = rows["series"] == "tracksTotal"
+    return pd.DataFrame({
+        "period_start": rows["min"], "period_end": rows["max"], "period": "export", "platform": "apple_music",
+        "artist": None, "dimension": is_track.map({True: "track", False: "country"}),
+        "item": rows["track"].where(is_track, rows["country"]), "isrc": rows["isrc"].where(is_track),
+        "streams": rows["value"], "sha256": rows["sha256"], "observed_at": rows["observed_at"],
+    })[TOTALS_COLUMNS]
+
+
 def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list[Path]:
     from .distrokid import sample_spotify_daily
 
@@ -178,7 +200,10 @@ SOURCE = Source(
     name=NAME,
     title="TooLost",
     datasets=(SPOTIFY, APPLE),
-    mappings=(CuratedMapping("fct_streams_daily", ("spotify", "apple"), _streams_daily),),
+    mappings=(
+        CuratedMapping("fct_streams_daily", ("spotify", "apple"), _streams_daily),
+        CuratedMapping("fct_streams_totals", ("apple",), _streams_totals),
+    ),
     samples=write_samples,
     acquisition="file drop (JSON saved from the portal)",
 )
