@@ -31,7 +31,7 @@ docs: setup  ## regenerate docs/data-model.md from the schemas
 	$(BIN)/python -m assets.docs
 
 lock:  ## re-pin every package after changing pyproject.toml
-	$(BIN)/pip freeze --exclude-editable | grep -v '^ruff==' | sed '1i # Every package, pinned: the set that installs together (pip freeze of make setup). Regenerate with `make lock`.' > requirements.lock
+	$(BIN)/pip freeze --exclude-editable | sed '1i # Every package, pinned: the set that installs together (pip freeze of make setup). Regenerate with `make lock`.' > requirements.lock
 
 clean:
 	rm -rf $(VENV) .soundlake
