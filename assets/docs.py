@@ -25,6 +25,7 @@ from resources.warehouse import duckdb_type, empty_select
 from . import model
 from .lake import LINEAGE_COLUMNS, MANIFEST_SCHEMA
 from .model import TABLES, CuratedTable
+from .reference import REFERENCE_TABLES
 from .sources import SOURCES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,24 +111,49 @@ def _leading_comment(sql: str) -> list[str]:
     return lines
 
 
-def _view_columns() -> dict[str, list[tuple[str, str]]]:
-    """Every view's columns and types, as DuckDB resolves ``sql/*.sql`` over empty tables."""
+def _view_columns() -> dict[str, list[tuple[str, str, list[tuple[str, str]]]]]:
+    """Per ``sql/*.sql`` file, what it creates — ``(kind, name, columns)`` with kind ``view`` or
+    ``macro`` — as DuckDB resolves the files over empty tables. The key ``""`` holds the
+    reference tables the warehouse loads before the files run."""
     con = duckdb.connect()
     try:
         for name, table in TABLES.items():
             con.execute(f'CREATE VIEW "{name}" AS {empty_select(table.schema)}')
         con.execute(f"CREATE VIEW lake_files_history AS {empty_select(MANIFEST_SCHEMA)}")
-        out = {}
+        out: dict[str, list] = {"": []}
+        for name, build in REFERENCE_TABLES.items():
+            con.register("_reference", build())
+            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _reference')
+            con.unregister("_reference")
+            out[""].append(("table", name, _describe(con, name)))
         for path in _view_files():
+            views, macros = _created(con)
             try:
                 con.execute(path.read_text())
             except duckdb.Error as exc:
                 raise RuntimeError(f"sql/{path.name} does not compile over the empty model: {exc}") from None
-            rows = con.execute(f'DESCRIBE "{path.stem}"').fetchall()
-            out[path.stem] = [(r[0], _normalise_type(r[1])) for r in rows]
+            new_views, new_macros = _created(con)
+            out[path.stem] = ([("macro", m, []) for m in sorted(new_macros - macros)]
+                              + [("view", v, _describe(con, v)) for v in _in_file_order(path, new_views - views)])
         return out
     finally:
         con.close()
+
+
+def _created(con) -> tuple[set[str], set[str]]:
+    views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    macros = {r[0] for r in con.execute(
+        "SELECT function_name FROM duckdb_functions() WHERE function_type = 'macro' AND NOT internal").fetchall()}
+    return views, macros
+
+
+def _describe(con, name: str) -> list[tuple[str, str]]:
+    return [(r[0], _normalise_type(r[1])) for r in con.execute(f'DESCRIBE "{name}"').fetchall()]
+
+
+def _in_file_order(path: Path, names: set[str]) -> list[str]:
+    text = path.read_text()
+    return sorted(names, key=lambda n: (text.find(n), n))
 
 
 def _feeds() -> dict[tuple[str, str], list[str]]:
@@ -175,26 +201,37 @@ def _curated(table: CuratedTable) -> list[str]:
     return lines + [""]
 
 
-def _views(columns: dict[str, list[tuple[str, str]]]) -> list[str]:
-    lines = ["## Views", "",
-             ("Created in the warehouse from `sql/*.sql` (in file-name order), after the curated tables "
-             "and `lake_files_history`."), ""]
+def _views(columns: dict[str, list]) -> list[str]:
+    lines = ["## Reference tables", "",
+             ("Loaded into the warehouse from code (`assets/reference.py`) before the views are created."), ""]
+    for _, name, cols in columns[""]:
+        doc = inspect.getdoc(REFERENCE_TABLES[name]) or ""
+        lines += [f"### {name}", "", _cell(doc), "", f"Columns: {', '.join(f'`{c}` {t}' for c, t in cols)}", ""]
+    lines += ["## Views", "",
+              ("Created in the warehouse from `sql/*.sql` (in file-name order), after the curated tables, "
+               "`lake_files_history` and the reference tables."), ""]
     for path in _view_files():
-        name = path.stem
         comment = _leading_comment(path.read_text())
-        lines += [f"### {name}", "", f"Defined in `sql/{path.name}`.", ""]
+        created = columns[path.stem]
+        names = [n for _, n, _ in created] or [path.stem]
+        lines += [f"### {', '.join(names)}", "", f"Defined in `sql/{path.name}`.", ""]
         if not comment:
             lines += ["*No description: start the file with `--` comment lines.*", ""]
         elif any(line.startswith(" ") for line in comment):
             lines += ["```text", *comment, "```", ""]
         else:
             lines += [_cell(" ".join(comment)), ""]
-        lines += [f"Columns: {', '.join(f'`{c}` {t}' for c, t in columns[name])}", ""]
+        for kind, name, cols in created:
+            if kind == "macro":
+                lines += [f"Macro `{name}`.", ""]
+            else:
+                prefix = f"`{name}` columns" if len(created) > 1 else "Columns"
+                lines += [f"{prefix}: {', '.join(f'`{c}` {t}' for c, t in cols)}", ""]
     return lines
 
 
 def _manifest(columns: dict[str, list[tuple[str, str]]]) -> list[str]:
-    in_view = {c for c, _ in columns.get("lake_files", [])}
+    in_view = {c for _, name, cols in columns.get("lake_files", []) if name == "lake_files" for c, _ in cols}
     lines = [
         "## lake_files (the manifest)",
         "",
@@ -253,7 +290,8 @@ def render() -> str:
     columns = _view_columns()
     intro = inspect.cleandoc(model.__doc__ or "")
     headings = [("Curated tables", [f"`{t}`" for t in TABLES]),
-                ("Views", [f"`{p.stem}`" for p in _view_files()]),
+                ("Reference tables", [f"`{n}`" for n in REFERENCE_TABLES]),
+                ("Views", [f"`{n}`" for p in _view_files() for k, n, _ in columns[p.stem] if k == "view"]),
                 ("lake_files (the manifest)", []),
                 ("Sources and their staging datasets", [f"`{s}`" for s in sorted(SOURCES)])]
     lines = [
@@ -263,8 +301,8 @@ def render() -> str:
         "",
         intro,
         "",
-        ("Zones: landing → raw → staging → curated (→ archive). The warehouse (DuckDB) holds only views "
-        "over the curated Parquet and the manifest."),
+        ("Zones: landing → raw → staging → curated (→ archive). The warehouse (DuckDB) holds views "
+        "over the curated Parquet and the manifest, and small reference tables loaded from code."),
         "",
         "## Contents",
         "",

@@ -90,10 +90,26 @@ def query(platform: Platform, sql: str) -> tuple[list[str], list[tuple]]:
         con.close()
 
 
+def _unmapped_stores(platform: Platform) -> dict[str, list[dict]]:
+    """Stores on royalty lines that map to no platform (dim_store.mapped = false), by source."""
+    import duckdb
+
+    try:
+        _, rows = query(platform, "SELECT s.source, d.store, d.lines, d.earnings_usd FROM dim_store d, "
+                                  "unnest(d.sources) AS s(source) WHERE NOT d.mapped ORDER BY d.earnings_usd DESC")
+    except duckdb.CatalogException:  # a warehouse from before dim_store: nothing to report until it is refreshed
+        return {}
+    out: dict[str, list[dict]] = {}
+    for source, store, lines, earnings in rows:
+        out.setdefault(source, []).append({"store": store, "lines": lines, "earnings_usd": earnings})
+    return out
+
+
 def status(platform: Platform, now: datetime | None = None) -> list[dict]:
     """Per source: files by status, the newest file, how fresh its data is, quarantined files."""
     now = now or datetime.now(timezone.utc)
     files = platform.lake.manifest()
+    unmapped = _unmapped_stores(platform)
     out = []
     for name in sorted(set(SOURCES) | set(files["source"].dropna())):
         mine = files[files["source"] == name]
@@ -119,12 +135,14 @@ def status(platform: Platform, now: datetime | None = None) -> list[dict]:
                 {"file": r.original_name, "reason": r.reason}
                 for r in mine[mine["status"] == "unused"].itertuples(index=False)
             ],
+            "unmapped_stores": unmapped.get(name, []),
         })
     unknown = files[files["source"].isna()]
     if len(unknown):
         out.append({
             "source": "(no source)", "files": int(len(unknown)), "loaded": 0, "duplicate": 0,
-            "quarantined": int((unknown["status"] == "quarantined").sum()), "unused": 0, "unused_files": [], "last_file": unknown["original_name"].iloc[-1],
+            "quarantined": int((unknown["status"] == "quarantined").sum()), "unused": 0, "unused_files": [],
+            "unmapped_stores": [], "last_file": unknown["original_name"].iloc[-1],
             "last_landed_at": unknown["landed_at"].max().isoformat(), "freshness_days": None,
             "quarantined_files": [{"file": r.original_name, "reason": r.reason} for r in unknown.itertuples(index=False)],
         })

@@ -176,7 +176,7 @@ def demo(seed, as_json):
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(as_json):
-    """Per source: last file, freshness, quarantined files and why."""
+    """Per source: last file, freshness, quarantined and unused files and why, unmapped stores."""
     rows = app.status(_platform())
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
@@ -192,6 +192,9 @@ def status(as_json):
             click.echo(f"quarantined ({r['source']}): {q['reason']}")
         for q in r["unused_files"]:
             click.echo(f"unused ({r['source']}): {q['reason']}")
+        for u in r["unmapped_stores"]:
+            click.echo(f"unmapped store ({r['source']}): {u['store']!r}, {u['lines']} lines, "
+                       f"{u['earnings_usd']:.2f} USD: add it to STORE_PLATFORMS in assets/model.py")
 
 
 @main.command()

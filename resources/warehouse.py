@@ -97,6 +97,13 @@ class Warehouse:
                 body = empty_select(MANIFEST_SCHEMA)
             con.execute(f"CREATE OR REPLACE VIEW lake_files_history AS {body}")
             views.append("lake_files_history")
+            from assets.reference import REFERENCE_TABLES
+
+            for name, build in REFERENCE_TABLES.items():
+                con.register("_reference", build())
+                con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _reference')
+                con.unregister("_reference")
+                views.append(name)
             for sql_file in sorted(SQL_DIR.glob("*.sql")):
                 con.execute(sql_file.read_text())
                 views.append(sql_file.stem)
