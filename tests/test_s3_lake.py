@@ -162,3 +162,31 @@ def test_backends_agree(s3_env, bedrot, monkeypatch, tmp_path):
         assert on_s3[sql], sql
         assert on_s3[sql] == on_local[sql], sql
     assert on_s3[AGGREGATES[0]] == [(ROYALTIES_ROWS, ROYALTIES_QUANTITY, pytest.approx(ROYALTIES_EARNINGS, abs=1e-9))]
+
+
+def test_readme_minio_example_runs(s3_env, tmp_path):
+    """The README's "Query the lake" MinIO snippet, run as a user would (its own process),
+    against the S3 server after a real ingest: it gives the per-store sums of the statement."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.test_distrokid import OLD_HEADER, tsv
+
+    rows = [["2024-10-05", "2024-08", store, "Nova", "Song A", "QZ1", "1", str(q), "100", "Song", "US", "0", str(usd)]
+            for store, q, usd in (("Spotify", 10, 0.04), ("Apple Music", 3, 0.03), ("Spotify", 5, 0.02))]
+    rows[2][4] = "Song B"
+    (tmp_path / "dk_bank_details_x.tsv").write_bytes(tsv(OLD_HEADER, rows))
+    run_cli("ingest", str(tmp_path / "dk_bank_details_x.tsv"))
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("<!-- query-minio-example -->", 1)[1]
+    code = re.search(r"```python\n(.*?)```", block, re.S).group(1)
+    script = tmp_path / "example.py"
+    script.write_text(code)
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(script)], cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[('Spotify', 0.06), ('Apple Music', 0.03)]"
