@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from resources.warehouse import duckdb_type, empty_select
+from resources.warehouse import duckdb_type, empty_select, run_sql_files
 
 from . import model
 from .lake import LINEAGE_COLUMNS, MANIFEST_SCHEMA
@@ -126,15 +126,20 @@ def _view_columns() -> dict[str, list[tuple[str, str, list[tuple[str, str]]]]]:
             con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _reference')
             con.unregister("_reference")
             out[""].append(("table", name, _describe(con, name)))
-        for path in _view_files():
-            views, macros = _created(con)
-            try:
-                con.execute(path.read_text())
-            except duckdb.Error as exc:
-                raise RuntimeError(f"sql/{path.name} does not compile over the empty model: {exc}") from None
+        before = _created(con)
+
+        def record(path: Path) -> None:
+            views, macros = before
             new_views, new_macros = _created(con)
             out[path.stem] = ([("macro", m, []) for m in sorted(new_macros - macros)]
                               + [("view", v, _describe(con, v)) for v in _in_file_order(path, new_views - views)])
+            before[:] = [new_views, new_macros]
+
+        before = list(before)
+        try:
+            run_sql_files(con, _view_files(), on_file=record)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc} (over the empty model)") from None
         return out
     finally:
         con.close()

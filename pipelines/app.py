@@ -167,8 +167,8 @@ def summary(platform: Platform) -> dict:
             "SELECT coalesce(sum(quantity), 0), coalesce(round(sum(earnings_usd), 2), 0) FROM fct_royalties"
         ).fetchone()
         streams = con.execute(
-            "SELECT platform, count(*) AS days, sum(streams) AS streams FROM v_streams_daily "
-            "WHERE track IS NULL GROUP BY platform ORDER BY streams DESC"
+            "SELECT platform, count(*) AS days, sum(streams) AS streams FROM v_streams_account_daily "
+            "GROUP BY platform ORDER BY streams DESC"
         ).fetchall()
         files = con.execute("SELECT status, count(*) FROM lake_files GROUP BY status ORDER BY status").fetchall()
     finally:

@@ -165,7 +165,7 @@ def demo(seed, as_json):
             click.echo(f"  {t:<24} {n:>8} rows")
         r = summary["royalties"]
         click.echo(f"royalties: {r['quantity']:,} units, {r['earnings_usd']:,.2f} USD")
-        click.echo("streams (v_streams_daily, all tracks):")
+        click.echo("streams of the account (v_streams_account_daily):")
         for s in summary["streams_by_platform"]:
             click.echo(f"  {s['platform']:<14} {s['days']:>4} days {s['streams']:>12,} streams")
         for q in summary["quarantined"]:

@@ -9,6 +9,7 @@ secret of each connection, never in the warehouse file.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import pyarrow as pa
@@ -104,12 +105,39 @@ class Warehouse:
                 con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _reference')
                 con.unregister("_reference")
                 views.append(name)
-            for sql_file in sorted(SQL_DIR.glob("*.sql")):
-                con.execute(sql_file.read_text())
+            for sql_file in run_sql_files(con):
                 views.append(sql_file.stem)
         finally:
             con.close()
         return views
+
+
+def run_sql_files(con: duckdb.DuckDBPyConnection, files: list[Path] | None = None,
+                  on_file: Callable[[Path], None] | None = None) -> list[Path]:
+    """Execute ``sql/*.sql`` in name order, except that a file using a view another file creates
+    waits for it (a file failing on a missing catalog entry is retried after the others). Returns
+    the files in the order they ran; a file that cannot run is an error naming it. ``on_file`` is
+    called after each file ran."""
+    pending = list(files if files is not None else sorted(SQL_DIR.glob("*.sql")))
+    done: list[Path] = []
+    while pending:
+        missing: dict[Path, duckdb.Error] = {}
+        for path in pending:
+            try:
+                con.execute(path.read_text())
+            except duckdb.CatalogException as exc:
+                missing[path] = exc
+                continue
+            except duckdb.Error as exc:
+                raise RuntimeError(f"sql/{path.name} failed: {exc}") from None
+            done.append(path)
+            if on_file:
+                on_file(path)
+        if len(missing) == len(pending):  # no file ran in this pass: what is missing is missing
+            path, exc = next(iter(missing.items()))
+            raise RuntimeError(f"sql/{path.name} failed: {exc}") from None
+        pending = list(missing)
+    return done
 
 
 def prepare_connection(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
