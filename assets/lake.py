@@ -287,7 +287,18 @@ class Lake:
                 options=json.dumps(dict(item.options), sort_keys=True) if item.options else None,
             )
             prior = known.get(sha)
-            if prior is not None:
+            if prior is not None and self._retry_with_new_context(prior, row):
+                # a file that failed (or held nothing usable) for want of an option: this landing
+                # brings other options (--artist, --as-of, --source, ...), so it is parsed again
+                # with them; the earlier landing is marked superseded so it no longer shows as
+                # quarantined
+                row.update(raw_key=prior.raw_key, source=src or prior.source, dataset=ds or prior.dataset,
+                           parser_version=self.sources[src or prior.source].version if (src or prior.source) else None)
+                rows.append({**{k: getattr(prior, k, None) for k in MANIFEST_SCHEMA.names if k != "recorded_at"},
+                             "status": "superseded",
+                             "reason": f"ingested again as {name} with other options; see that landing"})
+                known[sha] = _Row(**row)
+            elif prior is not None:
                 row.update(status="duplicate", raw_key=prior.raw_key, source=prior.source, dataset=prior.dataset,
                            rows=int(prior.rows) if prior.status == "loaded" and prior.rows is not None else None,
                            reason=f"same content as {prior.original_name}, already in raw ({prior.status})")
@@ -307,6 +318,16 @@ class Lake:
             results.append(FileResult(item.path, row["source"], row["dataset"], sha, row["status"], row["rows"], row["reason"]))
         self._record(rows)
         return results
+
+    @staticmethod
+    def _retry_with_new_context(prior: "_Row", row: dict) -> bool:
+        """Whether a landing of bytes already in raw should be parsed again: the earlier landing
+        was quarantined or unused, and this one comes with other options, --as-of or source."""
+        if prior.status not in ("quarantined", "unused"):
+            return False
+        return ((row["options"] or None) != (prior.options or None)
+                or _as_date(row["as_of"]) != _as_date(prior.as_of)
+                or (row["source"] is not None and (row["source"], row["dataset"]) != (prior.source, prior.dataset)))
 
     def _observed_at(self, name: str, data: bytes, src: str | None, ds: str | None, as_of: date | None,
                      landed_at: datetime) -> datetime:
@@ -532,6 +553,10 @@ class Lake:
 class _Row:
     def __init__(self, **kw):
         self.__dict__.update(kw)
+
+
+def _as_date(value) -> date | None:
+    return None if _is_missing(value) else pd.Timestamp(value).date()
 
 
 def _is_missing(value) -> bool:

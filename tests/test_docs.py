@@ -40,7 +40,12 @@ def test_manifest_sources_and_views_are_documented():
         for ds in src.datasets:
             assert f"#### {name}/{ds.name}" in text
     for path in docs.SQL_DIR.glob("*.sql"):
-        assert f"### {path.stem}" in text
+        assert f"Defined in `sql/{path.name}`." in text
+    for view in ("dim_artist", "dim_artist_alias", "dim_track", "dim_track_title", "dim_store", "v_streams_daily",
+                 "v_streams_account_daily", "lake_files"):
+        assert f"`{view}` columns:" in text or f"### {view}\n" in text, view
+    for table in ("dim_territory", "ref_store_platform"):
+        assert f"### {table}\n" in text
 
 
 def test_check_flag_passes_on_the_repository():

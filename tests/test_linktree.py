@@ -5,6 +5,7 @@ import json
 import re
 from datetime import date, datetime, timedelta, timezone
 
+import pandas as pd
 import pytest
 
 from assets.sources.base import ParseContext, ParseError, UnusedContent
@@ -123,17 +124,11 @@ def test_numbers_as_strings_and_nulls():
               day("2025-01-03", 5.0, "", clickThroughRate="40%")]
     df = parse(overview(series, totalViews="1209", totalClicks=10))
     assert df["date"].tolist() == [date(2025, 1, 1), date(2025, 1, 2), date(2025, 1, 3)]
-    assert df["views"].tolist() == [1204, pd_na(), 5]
-    assert df["clicks"].tolist() == [7, 3, pd_na()]
+    assert df["views"].tolist() == [1204, pd.NA, 5]
+    assert df["clicks"].tolist() == [7, 3, pd.NA]
     assert df["unique_views"].isna().tolist() == [False, True, False]
     assert df["click_through_rate"].tolist()[0] == pytest.approx(0.0058)
     assert df["click_through_rate"].tolist()[2] == pytest.approx(0.4)
-
-
-def pd_na():
-    import pandas as pd
-
-    return pd.NA
 
 
 def test_breakdowns_with_a_capture_window():

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from . import distrokid, linktree, toolost
+from . import distrokid, linktree, meta_ads, spotify_for_artists, tiktok, toolost
 from .base import CuratedMapping, Dataset, ParseContext, ParseError, Source, UnusedContent
 
 # one entry per source module; keep the list sorted by module name
 _MODULES = (
     distrokid,
     linktree,
+    meta_ads,
+    spotify_for_artists,
+    tiktok,
     toolost,
 )
 

@@ -168,6 +168,12 @@ def _pick(entry: dict, names: tuple[str, ...], path: str) -> tuple[Any, str, boo
     return None, f"{path}.{names[0]}", False
 
 
+def _read(entry: dict, names: tuple[str, ...], path: str, convert):
+    """``convert`` applied to the first of ``names`` the entry has (null when it has none)."""
+    value, where, _ = _pick(entry, names, path)
+    return convert(value, where)
+
+
 def _entries(value: Any, path: str) -> list[tuple[str, dict]]:
     """The objects of a list section, as (path, object); a list may come wrapped Relay-style."""
     if isinstance(value, dict):
@@ -203,7 +209,7 @@ def _text(value: Any) -> str | None:
 
 
 def _load(data: bytes, ctx: ParseContext) -> dict:
-    """The response's ``data`` object, once the envelope is known to be a clean answer."""
+    """The whole response, once it is known to be a clean answer with a ``data`` object."""
     try:
         doc = json.loads(decode_text(data, ctx.original_name))
     except json.JSONDecodeError as exc:
@@ -265,14 +271,14 @@ def _overview(ov: Any, path: str) -> list[dict] | None:
         seen[day] = p
         rows.append(dict(
             section="overview", date=day,
-            views=_count(*_pick(e, _VIEWS, p)[:2]), unique_views=_count(*_pick(e, _UNIQUE_VIEWS, p)[:2]),
-            clicks=_count(*_pick(e, _CLICKS, p)[:2]), unique_clicks=_count(*_pick(e, _UNIQUE_CLICKS, p)[:2]),
-            click_through_rate=_rate(*_pick(e, _RATE, p)[:2]),
+            views=_read(e, _VIEWS, p, _count), unique_views=_read(e, _UNIQUE_VIEWS, p, _count),
+            clicks=_read(e, _CLICKS, p, _count), unique_clicks=_read(e, _UNIQUE_CLICKS, p, _count),
+            click_through_rate=_read(e, _RATE, p, _rate),
         ))
     # the overview's totals cover the same days: when they disagree, the capture is incomplete
     # (or days were lost), and loading it would make the daily table silently short
     for total_names, column in ((_VIEWS, "views"), (_CLICKS, "clicks")):
-        total = _count(*_pick(ov, total_names, path)[:2])
+        total = _read(ov, total_names, path, _count)
         summed = sum(r[column] for r in rows if r[column] is not None)
         if total is not None and total != summed:
             raise ParseError(f"{path}.{total_names[0]} is {total:,} but the timeseries' {total_names[0]} add "
@@ -288,9 +294,9 @@ def _breakdown(section: str, value: Any, path: str) -> list[dict]:
         if not (has_v or has_c):
             raise ParseError(f"{p}: has neither totalClicks nor totalViews (it has {sorted(e)})")
         row = dict(section=section, views=_count(views, vp), clicks=_count(clicks, cp),
-                   unique_views=_count(*_pick(e, _UNIQUE_VIEWS, p)[:2]),
-                   unique_clicks=_count(*_pick(e, _UNIQUE_CLICKS, p)[:2]),
-                   click_through_rate=_rate(*_pick(e, _RATE, p)[:2]))
+                   unique_views=_read(e, _UNIQUE_VIEWS, p, _count),
+                   unique_clicks=_read(e, _UNIQUE_CLICKS, p, _count),
+                   click_through_rate=_read(e, _RATE, p, _rate))
         if section == "location":
             # the ISO code when given (it is what other tables use), else the name as given
             names = ("countryCode", "country", "countryName", "location", "name")
