@@ -1,0 +1,1 @@
+"""Analytics over the conformed model: forecasts, viral moments, anomalies, KPIs, the report."""
