@@ -102,3 +102,27 @@ def test_territories_cover_iso_3166(local_env):
     assert rows[0]["n"] == rows[0]["codes"] >= 249 + 1
     assert query("SELECT name FROM dim_territory WHERE code IN ('JP', 'OU') ORDER BY code") == [
         {"name": "Japan"}, {"name": "Outside the US"}]
+
+
+def test_account_streams_never_add_account_rows_to_artist_rows(local_env, tmp_path):
+    """A distributor's account-wide Spotify days and two artists' dashboard days overlap: per day,
+    the account number is the distributor's row where it has one, else the artists' sum."""
+    days = [f"2025-03-0{d}" for d in range(1, 6)]
+    (tmp_path / "toolost_spotify_20250306_120000.json").write_text(json.dumps(
+        {"streams": [{"date": d, "streams": "100"} for d in days[:3]], "discovery": []}))
+    for artist, n in (("Nova Lights", 30), ("Ivy Vale", 20)):
+        lines = ["date,listeners,streams,followers"] + [f"{d},5,{n},7" for d in days]
+        (tmp_path / f"{artist}-audience-timeline.csv").write_text("\n".join(lines) + "\n")
+    result = run("ingest", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert query("SELECT date, source, streams, artists FROM v_streams_account_daily WHERE platform = 'spotify' "
+                 "ORDER BY date") == [
+        {"date": "2025-03-01", "source": "toolost", "streams": 100, "artists": None},
+        {"date": "2025-03-02", "source": "toolost", "streams": 100, "artists": None},
+        {"date": "2025-03-03", "source": "toolost", "streams": 100, "artists": None},
+        {"date": "2025-03-04", "source": "spotify_for_artists", "streams": 50, "artists": 2},
+        {"date": "2025-03-05", "source": "spotify_for_artists", "streams": 50, "artists": 2},
+    ]
+    # per artist, the dashboards' rows stay in v_streams_daily
+    assert query("SELECT artist, sum(streams) AS s FROM v_streams_daily WHERE artist IS NOT NULL GROUP BY 1 "
+                 "ORDER BY 1") == [{"artist": "Ivy Vale", "s": 100}, {"artist": "Nova Lights", "s": 150}]
