@@ -24,7 +24,7 @@ from resources.warehouse import duckdb_type, empty_select, run_sql_files
 
 from . import model
 from .lake import LINEAGE_COLUMNS, MANIFEST_SCHEMA
-from .model import TABLES, CuratedTable
+from .model import ANALYTICS_TABLES, TABLES, CuratedTable
 from .reference import REFERENCE_TABLES
 from .sources import SOURCES
 
@@ -117,7 +117,7 @@ def _view_columns() -> dict[str, list[tuple[str, str, list[tuple[str, str]]]]]:
     reference tables the warehouse loads before the files run."""
     con = duckdb.connect()
     try:
-        for name, table in TABLES.items():
+        for name, table in {**TABLES, **ANALYTICS_TABLES}.items():
             con.execute(f'CREATE VIEW "{name}" AS {empty_select(table.schema)}')
         con.execute(f"CREATE VIEW lake_files_history AS {empty_select(MANIFEST_SCHEMA)}")
         out: dict[str, list] = {"": []}
@@ -190,15 +190,16 @@ def _curated(table: CuratedTable) -> list[str]:
     else:
         partitioning = f"none: one Parquet file, `curated/{table.name}/data.parquet`"
     fed_by = _fed_by(table.name)
+    analytics = table.name in ANALYTICS_TABLES
     lines = [
         f"### {table.name}",
         "",
         _cell(table.description),
         "",
         f"- **Grain:** {table.grain}",
-        f"- **Natural key:** {_code_list(table.key)} (the newest observation per key wins)",
+        f"- **Natural key:** {_code_list(table.key)}" + ("" if analytics else " (the newest observation per key wins)"),
         f"- **Partitioning:** {partitioning}",
-        f"- **Fed by:** {'; '.join(fed_by) if fed_by else 'no source yet'}",
+        f"- **Fed by:** {'the analytics run (`soundlake analytics`)' if analytics else '; '.join(fed_by) or 'no source yet'}",
         "",
     ]
     lines += _table(["Column", "Type", "Description"],
@@ -295,6 +296,7 @@ def render() -> str:
     columns = _view_columns()
     intro = inspect.cleandoc(model.__doc__ or "")
     headings = [("Curated tables", [f"`{t}`" for t in TABLES]),
+                ("Analytics tables", [f"`{t}`" for t in ANALYTICS_TABLES]),
                 ("Reference tables", [f"`{n}`" for n in REFERENCE_TABLES]),
                 ("Views", [f"`{n}`" for p in _view_files() for k, n, _ in columns[p.stem] if k == "view"]),
                 ("lake_files (the manifest)", []),
@@ -317,6 +319,11 @@ def render() -> str:
         lines.append(f"- [{title}](#{_anchor(title)}){suffix}")
     lines += ["", "## Curated tables", ""]
     for table in TABLES.values():
+        lines += _curated(table)
+    lines += ["## Analytics tables", "",
+              ("Computed from the curated model by `assets/analytics/` (one Parquet file per table under "
+               "`curated/<table>/`, replaced by each analytics run) and shown as views like the curated tables."), ""]
+    for table in ANALYTICS_TABLES.values():
         lines += _curated(table)
     lines += _views(columns)
     lines += _manifest(columns)

@@ -308,6 +308,105 @@ TABLES: dict[str, CuratedTable] = {t.name: t for t in (
     FCT_LINK_CLICKS_DAILY, FCT_LINK_BREAKDOWN,
 )}
 
+# --- analytics tables: computed from the curated model (assets/analytics), not from staging ---------
+
+
+def _created() -> tuple[Column, ...]:
+    return (Column("created_at", pa.timestamp("us", tz="UTC"), "when the analytics run made the row"),)
+
+
+VIRAL_MOMENTS = CuratedTable(
+    name="viral_moments",
+    grain="series × moment",
+    description=(
+        "Stretches of days when a daily series (streams, listeners, views, followers gained, link "
+        "clicks) broke far out of its recent normal: robust z-score, ratio to the 28-day baseline "
+        "and absolute volume all past their thresholds (assets/analytics/viral.py)."
+    ),
+    columns=(
+        Column("series_id", pa.string(), "`<platform>/<artist or account>/<metric>`"),
+        Column("artist", pa.string(), "canonical artist (dim_artist); null = the whole account"),
+        Column("platform", pa.string(), "platform of the series"),
+        Column("metric", pa.string(), "`streams`, `listeners`, `views`, `followers`, `clicks`"),
+        Column("start_date", pa.date32(), "first flagged day"),
+        Column("peak_date", pa.date32(), "day of the highest value"),
+        Column("end_date", pa.date32(), "last day still at or above 1.2 × the baseline"),
+        Column("baseline", pa.float64(), "usual level of a day before the moment (weekday-neutral median)"),
+        Column("peak_value", pa.float64(), "the peak day's value"),
+        Column("lift", pa.float64(), "peak against the usual level of its weekday"),
+        Column("score", pa.float64(), "min(z at the peak, 20) × log2(lift)"),
+        Column("cross_platform_confirmed", pa.bool_(), "another platform of the same artist flagged within ±3 days of the start"),
+        *_created(),
+    ),
+    key=("series_id", "start_date"),
+)
+
+ANOMALIES = CuratedTable(
+    name="anomalies",
+    grain="series × anomaly",
+    description=(
+        "Sudden drops (a takedown, a lost playlist) and data problems (a source all zeros, missing "
+        "days, a follower count going backwards), with a sentence a person can act on."
+    ),
+    columns=(
+        Column("series_id", pa.string(), "`<platform>/<artist or account>/<metric>`"),
+        Column("artist", pa.string(), "canonical artist; null = the whole account"),
+        Column("platform", pa.string(), "platform of the series"),
+        Column("metric", pa.string(), "metric of the series"),
+        Column("kind", pa.string(), "`drop`, `all_zero`, `missing_days`, `counter_decrease`"),
+        Column("start_date", pa.date32(), "first day of the anomaly"),
+        Column("end_date", pa.date32(), "last day of the anomaly"),
+        Column("value", pa.float64(), "the observed value (lowest day, days missing, count after)"),
+        Column("expected", pa.float64(), "what was expected (the usual level, the count before)"),
+        Column("severity", pa.string(), "`info`, `warning`, `critical`"),
+        Column("detail", pa.string(), "what happened, in a sentence"),
+        *_created(),
+    ),
+    key=("series_id", "kind", "start_date"),
+)
+
+FORECAST_BACKTEST = CuratedTable(
+    name="forecast_backtest",
+    grain="series × model × horizon",
+    description=(
+        "Rolling-origin backtests of every model on every series: MASE (scaled by the in-sample "
+        "seasonal-naive error) and sMAPE over `origins` forecast origins. The champion per series "
+        "and horizon is the lowest MASE (ties: the simpler model)."
+    ),
+    columns=(
+        Column("series_id", pa.string(), "the series (`revenue/<artist or account>/earnings_usd` for monthly revenue)"),
+        Column("model", pa.string(), "`naive`, `seasonal_naive`, `ets`, `sarima`, `prophet`"),
+        Column("horizon", pa.int64(), "steps ahead (days; months for revenue)"),
+        Column("mase", pa.float64(), "mean absolute scaled error (< 1: better than the in-sample seasonal naive)"),
+        Column("smape", pa.float64(), "symmetric mean absolute percentage error, percent"),
+        Column("origins", pa.int64(), "how many forecast origins the scores average"),
+        Column("champion", pa.bool_(), "the lowest MASE of the series at this horizon"),
+        Column("history_days", pa.int64(), "days from the series' first to last observation"),
+        *_created(),
+    ),
+    key=("series_id", "model", "horizon"),
+)
+
+FORECASTS = CuratedTable(
+    name="forecasts",
+    grain="series × day ahead",
+    description="The champion model's forecast per series, with 80 % and 95 % prediction intervals.",
+    columns=(
+        Column("series_id", pa.string(), "the series"),
+        Column("model", pa.string(), "the champion model that made the forecast"),
+        Column("ds", pa.date32(), "day (or month start) forecast"),
+        Column("yhat", pa.float64(), "forecast"),
+        Column("yhat_lower", pa.float64(), "lower bound of the 80 % interval"),
+        Column("yhat_upper", pa.float64(), "upper bound of the 80 % interval"),
+        Column("yhat_lower_95", pa.float64(), "lower bound of the 95 % interval"),
+        Column("yhat_upper_95", pa.float64(), "upper bound of the 95 % interval"),
+        *_created(),
+    ),
+    key=("series_id", "ds"),
+)
+
+ANALYTICS_TABLES: dict[str, CuratedTable] = {t.name: t for t in (VIRAL_MOMENTS, ANOMALIES, FORECAST_BACKTEST, FORECASTS)}
+
 # Stores as distributors name them -> conformed platform. Unknown stores map to `unknown`
 # (reported by `soundlake status`), never silently to another platform.
 STORE_PLATFORMS: dict[str, str] = {

@@ -65,8 +65,26 @@ def ingest(
     if staged or not platform.settings.warehouse_path.exists():
         lake.build_curated()
         platform.warehouse.refresh()
+        analytics(platform, forecasts=False)
     step("done", 4, 4)
     return refused + results
+
+
+def analytics(platform: Platform, *, forecasts: bool = True, config=None) -> dict[str, int]:
+    """Viral moments and anomalies (and, with ``forecasts``, backtests and forecasts) of every
+    series in the warehouse, stored as analytics tables. Returns rows per table."""
+    from assets.analytics import run
+
+    config = config or run.AnalyticsConfig()
+    con = platform.warehouse.connect(read_only=True)
+    try:
+        tables = run.detect(con, config)
+        if forecasts:
+            tables.update(run.forecast(con, config))
+    finally:
+        con.close()
+    created_at = datetime.now(timezone.utc)
+    return {name: run.write_table(platform.storage, name, df, created_at) for name, df in tables.items()}
 
 
 def reprocess(platform: Platform, source: str | None = None) -> list[FileResult]:
@@ -74,6 +92,7 @@ def reprocess(platform: Platform, source: str | None = None) -> list[FileResult]
     staged = platform.lake.stage(reprocess=True, source=source)
     platform.lake.build_curated()
     platform.warehouse.refresh()
+    analytics(platform, forecasts=False)
     return list(staged.values())
 
 
@@ -156,6 +175,15 @@ def write_demo_exports(folder: Path, seed: int = 7) -> list[Path]:
     for name, src in sorted(SOURCES.items()):
         written += src.samples(folder / name, seed)
     return written
+
+
+def forecast_summary(platform: Platform) -> dict:
+    """On how many series with a year of history the champion beats the seasonal naive at 28 days."""
+    from assets.analytics.forecast import summarise
+
+    _, rows = query(platform, "SELECT * FROM forecast_backtest")
+    columns, _ = query(platform, "SELECT * FROM forecast_backtest LIMIT 0")
+    return summarise(pd.DataFrame(rows, columns=columns))
 
 
 def summary(platform: Platform) -> dict:

@@ -68,6 +68,8 @@ def main(verbose: bool) -> None:
     """
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    logging.getLogger("prophet.plot").setLevel(logging.CRITICAL)  # "plotly failed": we plot with matplotlib
+    logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
 
 
 @main.command()
@@ -151,8 +153,11 @@ def demo(seed, as_json):
     folder = platform.settings.home / "demo-exports"
     files = app.write_demo_exports(folder, seed)
     results = _run_ingest(platform, [folder])
+    analytics_rows = app.analytics(platform, forecasts=True)
     summary = app.summary(platform)
     summary["exports"] = len(files)
+    summary["analytics"] = analytics_rows
+    summary["forecasts"] = app.forecast_summary(platform)
     summary["quarantined"] = [r.to_json() for r in results if r.status == "quarantined"]
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=str))
@@ -168,9 +173,33 @@ def demo(seed, as_json):
         click.echo("streams of the account (v_streams_account_daily):")
         for s in summary["streams_by_platform"]:
             click.echo(f"  {s['platform']:<14} {s['days']:>4} days {s['streams']:>12,} streams")
+        click.echo("analytics: " + ", ".join(f"{t} {n}" for t, n in analytics_rows.items()))
+        click.echo(_forecast_line(summary["forecasts"]))
         for q in summary["quarantined"]:
             click.echo(f"quarantined: {q['reason']}")
     sys.exit(EXIT_QUARANTINED if summary["quarantined"] else 0)
+
+
+@main.command()
+@click.option("--no-forecasts", is_flag=True, help="Only viral moments and anomalies (seconds, what every ingest runs).")
+@click.option("--json", "as_json", is_flag=True, help="Print rows per analytics table as JSON.")
+def analytics(no_forecasts, as_json):
+    """Viral moments, anomalies, forecast backtests and forecasts of every series in the lake."""
+    platform = _platform()
+    counts = app.analytics(platform, forecasts=not no_forecasts)
+    if as_json:
+        click.echo(json.dumps(counts, indent=2))
+        return
+    for name, n in counts.items():
+        click.echo(f"{name:<20} {n:>8} rows")
+    if not no_forecasts:
+        click.echo(_forecast_line(app.forecast_summary(platform)))
+
+
+def _forecast_line(s: dict) -> str:
+    return (f"forecasts: the champion beats the seasonal naive at {s['horizon']} days on "
+            f"{s['champion_beats_seasonal_naive']} of {s['compared']} series with a year of history "
+            f"(champions: {', '.join(f'{m} {n}' for m, n in s['champions'].items()) or 'none'})")
 
 
 @main.command()

@@ -14,7 +14,7 @@ from typing import Callable
 import duckdb
 import pyarrow as pa
 
-from assets.model import TABLES
+from assets.model import ANALYTICS_TABLES, TABLES
 
 from .settings import Settings
 from .storage import LakeStorage
@@ -84,7 +84,12 @@ class Warehouse:
         views = []
         con = self.connect()
         try:
-            for name, table in TABLES.items():
+            for name, table in ANALYTICS_TABLES.items():
+                # an analytics table is one file that each analytics run replaces: start it empty,
+                # so its view reads the file from the start and shows every later run
+                if not self._has("curated", f"{name}/"):
+                    self.storage.put("curated", f"{name}/data.parquet", _empty_parquet(table.schema))
+            for name, table in {**TABLES, **ANALYTICS_TABLES}.items():
                 if self._has("curated", f"{name}/"):
                     body = (f"SELECT * FROM read_parquet({sql_literal(self._glob('curated', name + '/**/*.parquet'))}, "
                             "union_by_name = true, hive_partitioning = false)")
@@ -110,6 +115,16 @@ class Warehouse:
         finally:
             con.close()
         return views
+
+
+def _empty_parquet(schema: pa.Schema) -> bytes:
+    import io
+
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(schema.empty_table(), buf)
+    return buf.getvalue()
 
 
 def run_sql_files(con: duckdb.DuckDBPyConnection, files: list[Path] | None = None,

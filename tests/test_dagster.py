@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import psycopg2
 import pytest
 import requests
@@ -37,6 +38,8 @@ def test_asset_graph_snapshot():
     graph = defs.resolve_asset_graph()
     keys = sorted(k.to_user_string() for k in graph.get_all_asset_keys())
     assert keys == [
+        "analytics/anomalies",
+        "analytics/viral_moments",
         "archive/raw",
         "curated/dim_ad_campaign",
         "curated/fct_ad_performance",
@@ -80,7 +83,10 @@ def test_asset_graph_snapshot():
     assert royalties.parent_keys == {dg.AssetKey(["staging", "distrokid", "bank_details"])}
     checks = sorted(k.to_user_string() for k in graph.asset_check_keys)
     assert "staging/distrokid/bank_details:great_expectations_suite" in checks
-    assert {s.cron_schedule for s in defs.schedules} == {"0 4 * * *"}
+    assert {s.name: s.cron_schedule for s in defs.schedules} == {"archive_daily": "0 4 * * *",
+                                                                  "analytics_daily": "0 6 * * *"}
+    viral = graph.get(dg.AssetKey(["analytics", "viral_moments"]))
+    assert viral.parent_keys == {dg.AssetKey(["warehouse", "duckdb"])}
     assert [s.name for s in defs.sensors] == ["landing_sensor"]
 
 
@@ -118,7 +124,17 @@ def test_materialize_on_sqlite_instance(tmp_path):
         meta = staged.asset_materialization.metadata
         assert meta["dagster/row_count"].value == 1620 and meta["files"].value == 1
         assert "Reporting" not in meta["preview"].value and "reporting_date" in meta["preview"].value
+        # the ingest job ends with viral moments and anomalies over the fresh warehouse
+        viral = instance.get_latest_materialization_event(dg.AssetKey(["analytics", "viral_moments"]))
+        meta = viral.asset_materialization.metadata
+        assert meta["dagster/row_count"].value >= 1  # the samples' Spotify series breaks out once
+        assert "data:image/png;base64," in meta["plots"].value
     _check_lake(settings)
+    storage = open_storage(settings)
+    assert any(o.key.startswith("plots/viral_moments/") and o.key.endswith(".png") for o in storage.list("curated"))
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    assert con.execute("SELECT count(*) FROM viral_moments").fetchone()[0] == meta["dagster/row_count"].value
+    con.close()
 
 
 @pytest.fixture
