@@ -119,4 +119,40 @@ def anomalies(config: AnomalyThresholds, lake: LakeResource) -> dg.MaterializeRe
     return _materialized("anomalies", found, {"by_kind": dg.MetadataValue.json(by_kind)})
 
 
-ANALYTICS_ASSETS = [viral_moments, anomalies]
+@dg.asset(key=_key("forecast_backtest"), group_name="analytics", kinds={"parquet", "python"}, deps=[WAREHOUSE_KEY],
+          description="The forecasting model: " + ANALYTICS_TABLES["forecast_backtest"].description)
+def forecast_backtest(lake: LakeResource) -> dg.MaterializeResult:
+    from .analytics.forecast import summarise
+
+    with lake.warehouse().connect(read_only=True) as con:
+        scores = run.backtests(con)
+    run.write_table(lake.storage(), "forecast_backtest", scores, datetime.now(timezone.utc))
+    summary = summarise(scores) if len(scores) else {}
+    champions = scores[scores["champion"]] if len(scores) else scores
+    return _materialized("forecast_backtest", champions, {
+        "champion_beats_seasonal_naive_at_28d": dg.MetadataValue.json({k: v for k, v in summary.items() if k != "share"}),
+    })
+
+
+@dg.asset(key=_key("forecasts"), group_name="analytics", kinds={"parquet", "python"},
+          deps=[WAREHOUSE_KEY, _key("forecast_backtest")],
+          description="The predictions: " + ANALYTICS_TABLES["forecasts"].description)
+def forecasts(lake: LakeResource) -> dg.MaterializeResult:
+    from .analytics.plots import plot_forecast
+
+    storage = lake.storage()
+    with lake.warehouse().connect(read_only=True) as con:
+        scores = con.execute("SELECT * EXCLUDE (created_at) FROM forecast_backtest").df()
+        predicted = run.publish(con, scores)
+        daily, monthly = run.forecast_inputs(con)
+    run.write_table(storage, "forecasts", predicted, datetime.now(timezone.utc))
+    history = pd.concat([daily, monthly], ignore_index=True)
+    charts = {}
+    for series_id, fc in predicted.groupby("series_id", sort=True):
+        part = history[history["series_id"] == series_id]
+        charts[str(series_id)] = plot_forecast(pd.Series(part["y"].to_numpy(), index=part["ds"]), fc,
+                                               title=f"{series_id} ({fc['model'].iloc[0]})")
+    return _materialized("forecasts", predicted, _plots_metadata(storage, "forecasts", charts))
+
+
+ANALYTICS_ASSETS = [viral_moments, anomalies, forecast_backtest, forecasts]

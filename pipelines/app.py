@@ -207,3 +207,67 @@ def summary(platform: Platform) -> dict:
         "streams_by_platform": [{"platform": p, "days": int(d), "streams": int(s)} for p, d, s in streams],
         "files": {s: int(n) for s, n in files},
     }
+
+
+class UnknownArtist(ValueError):
+    """``--artist`` names no artist of the lake; ``known`` lists the artists there are."""
+
+    def __init__(self, name: str, known: list[str]):
+        self.name, self.known = name, known
+        listed = ", ".join(known) if known else "none yet (ingest some exports first)"
+        super().__init__(f"no artist {name!r} in the lake; known artists: {listed}")
+
+
+def kpis(platform: Platform, artist: str | None = None) -> list[dict]:
+    """The KPIs (the warehouse table ``kpis``, see ``assets/kpis.py`` and ``docs/kpis.md``).
+
+    Without ``artist``: the rows across all artists. With it: that artist's rows; any spelling
+    or social handle of the name works (resolved through ``dim_artist_alias`` by ``artist_key``),
+    an unknown name raises :class:`UnknownArtist`. Every KPI appears: one without a row for the
+    artist gets a row with a null value and a breakdown saying why. Each row is ``{kpi, value,
+    unit, period, as_of, artist, breakdown}``, in the order of ``docs/kpis.md``, the headline row
+    first, then breakdown rows newest period first, largest value first.
+    """
+    import duckdb
+
+    from assets.kpis import TABLE, discover
+
+    if not platform.settings.warehouse_path.exists():
+        platform.warehouse.refresh()
+    con = platform.warehouse.connect(read_only=True)
+    try:
+        try:
+            con.execute(f"SELECT 1 FROM {TABLE} LIMIT 0")
+        except duckdb.CatalogException:  # a warehouse from before the KPIs: build them once
+            con.close()
+            platform.warehouse.refresh()
+            con = platform.warehouse.connect(read_only=True)
+        canonical = None
+        if artist is not None:
+            found = con.execute("SELECT DISTINCT artist FROM dim_artist_alias WHERE artist_key = artist_key(?) "
+                                "ORDER BY artist", [artist]).fetchall()
+            if not found:
+                known = [r[0] for r in con.execute("SELECT artist FROM dim_artist ORDER BY lower(artist), artist").fetchall()]
+                raise UnknownArtist(artist, known)
+            canonical = found[0][0]
+        cur = con.execute(f"SELECT kpi, value, unit, period, as_of, artist, breakdown FROM {TABLE} "
+                          "WHERE artist IS NOT DISTINCT FROM ?", [canonical])
+        columns = [d[0] for d in cur.description]
+        rows = [dict(zip(columns, r)) for r in cur.fetchall()]
+        per_artist = {r[0] for r in con.execute(f"SELECT DISTINCT kpi FROM {TABLE} WHERE artist IS NOT NULL").fetchall()}
+    finally:
+        con.close()
+    defs = discover()
+    if canonical is not None:
+        have = {r["kpi"] for r in rows}
+        for d in defs:
+            if d.id not in have:
+                why = f"no data for {canonical}" if d.id in per_artist else "not broken down by artist"
+                rows.append({"kpi": d.id, "value": None, "unit": d.unit, "period": d.period, "as_of": None,
+                             "artist": canonical, "breakdown": f"no data: {why}"})
+    order = {d.id: i for i, d in enumerate(defs)}
+    rows.sort(key=lambda r: r["breakdown"] or "")
+    rows.sort(key=lambda r: -r["value"] if r["value"] is not None else float("inf"))
+    rows.sort(key=lambda r: r["period"] or "", reverse=True)
+    rows.sort(key=lambda r: (order.get(r["kpi"], len(order)), r["kpi"], r["breakdown"] is not None))
+    return rows

@@ -159,6 +159,9 @@ def demo(seed, as_json):
     summary["analytics"] = analytics_rows
     summary["forecasts"] = app.forecast_summary(platform)
     summary["quarantined"] = [r.to_json() for r in results if r.status == "quarantined"]
+    kpi_rows = app.kpis(platform)
+    summary["kpis"] = {"kpis": len({r["kpi"] for r in kpi_rows}),
+                       "empty": sorted({r["kpi"] for r in kpi_rows} - {r["kpi"] for r in kpi_rows if r["value"] is not None})}
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=str))
     else:
@@ -175,6 +178,9 @@ def demo(seed, as_json):
             click.echo(f"  {s['platform']:<14} {s['days']:>4} days {s['streams']:>12,} streams")
         click.echo("analytics: " + ", ".join(f"{t} {n}" for t, n in analytics_rows.items()))
         click.echo(_forecast_line(summary["forecasts"]))
+        k = summary["kpis"]
+        click.echo(f"kpis: {k['kpis']} ({k['kpis'] - len(k['empty'])} with a value; empty: {', '.join(k['empty']) or 'none'})"
+                   " — soundlake kpis")
         for q in summary["quarantined"]:
             click.echo(f"quarantined: {q['reason']}")
     sys.exit(EXIT_QUARANTINED if summary["quarantined"] else 0)
@@ -224,6 +230,58 @@ def status(as_json):
         for u in r["unmapped_stores"]:
             click.echo(f"unmapped store ({r['source']}): {u['store']!r}, {u['lines']} lines, "
                        f"{u['earnings_usd']:.2f} USD: add it to STORE_PLATFORMS in assets/model.py")
+
+
+KPI_ROWS_SHOWN = 10  # breakdown rows shown per KPI without --all
+
+
+def _kpi_value(value, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "USD":
+        return f"{value:,.2f}"
+    if unit.startswith("USD per"):
+        return f"{value:,.4f}" if abs(value) >= 0.01 else f"{value:.6f}"
+    if unit == "%":
+        return f"{value:,.1f}"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+@main.command()
+@click.option("--artist", help="Only this artist's rows; any spelling or social handle of the name (zone.a0 = ZONE A0).")
+@click.option("--all", "show_all", is_flag=True, help=f"Every breakdown row (default: the first {KPI_ROWS_SHOWN} of each KPI).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print every row as JSON: [{kpi, value, unit, period, as_of, artist, breakdown}].")
+def kpis(artist, show_all, as_json):
+    """The KPIs: revenue, streams, audience, social, links, ads, e-mail, freshness (docs/kpis.md).
+
+    The rows across all artists, or with --artist one artist's. Every ingest recomputes them.
+    Exit status 2 when --artist names no artist of the lake (the known ones are listed).
+    """
+    try:
+        rows = app.kpis(_platform(), artist)
+    except app.UnknownArtist as exc:
+        raise click.BadParameter(str(exc), param_hint="--artist") from None
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=_json_value))
+        return
+    who = "all artists" if artist is None else (rows[0]["artist"] if rows else artist)
+    table = Table("kpi", "value", "unit", "period", "as of", "breakdown", title=f"KPIs: {who}", title_justify="left")
+    by_kpi: dict[str, list[dict]] = {}
+    for r in rows:
+        by_kpi.setdefault(r["kpi"], []).append(r)
+    for kpi_id, mine in by_kpi.items():
+        heads = [r for r in mine if r["breakdown"] is None or r["breakdown"].startswith(("no data:", "error:"))]
+        parts = [r for r in mine if not (r["breakdown"] is None or r["breakdown"].startswith(("no data:", "error:")))]
+        limit = len(parts) if show_all else KPI_ROWS_SHOWN
+        lines = [(r["value"], r["unit"], r["period"] or "", "" if r["as_of"] is None else r["as_of"].isoformat(),
+                  r["breakdown"] or "") for r in heads + parts[:limit]]
+        if len(parts) > limit:
+            lines.append((None, "", "", "", f"... {len(parts) - limit} more (--all, --json)"))
+        for i, (value, unit, period, as_of, breakdown) in enumerate(lines):
+            table.add_row(kpi_id if i == 0 else "", "" if not unit else _kpi_value(value, unit), unit, period,
+                          as_of, breakdown, end_section=i == len(lines) - 1)
+    Console().print(table)
 
 
 @main.command()

@@ -39,6 +39,8 @@ def test_asset_graph_snapshot():
     keys = sorted(k.to_user_string() for k in graph.get_all_asset_keys())
     assert keys == [
         "analytics/anomalies",
+        "analytics/forecast_backtest",
+        "analytics/forecasts",
         "analytics/viral_moments",
         "archive/raw",
         "curated/dim_ad_campaign",
@@ -87,6 +89,9 @@ def test_asset_graph_snapshot():
                                                                   "analytics_daily": "0 6 * * *"}
     viral = graph.get(dg.AssetKey(["analytics", "viral_moments"]))
     assert viral.parent_keys == {dg.AssetKey(["warehouse", "duckdb"])}
+    # the model (backtests, champion selection) and its predictions are separate assets
+    predictions = graph.get(dg.AssetKey(["analytics", "forecasts"]))
+    assert dg.AssetKey(["analytics", "forecast_backtest"]) in predictions.parent_keys
     assert [s.name for s in defs.sensors] == ["landing_sensor"]
 
 
@@ -134,6 +139,30 @@ def test_materialize_on_sqlite_instance(tmp_path):
     assert any(o.key.startswith("plots/viral_moments/") and o.key.endswith(".png") for o in storage.list("curated"))
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     assert con.execute("SELECT count(*) FROM viral_moments").fetchone()[0] == meta["dagster/row_count"].value
+    con.close()
+
+
+def test_forecast_model_then_predictions(tmp_path):
+    """analytics/forecast_backtest picks a champion per series; analytics/forecasts refits it and
+    publishes 80 % and 95 % intervals, with plots."""
+    settings = _land_samples(tmp_path / "home")
+    (tmp_path / "dagster").mkdir()
+    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as instance:
+        resources = {"lake": LakeResource(home=str(tmp_path / "home"))}
+        assert _materialize_all(instance, tmp_path / "home").success
+        result = defs.resolve_job_def("analytics").execute_in_process(instance=instance, resources=resources)
+        assert result.success
+        event = instance.get_latest_materialization_event(dg.AssetKey(["analytics", "forecasts"]))
+        assert "data:image/png;base64," in event.asset_materialization.metadata["plots"].value
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    models = {r[0] for r in con.execute("SELECT DISTINCT model FROM forecast_backtest").fetchall()}
+    assert {"naive", "seasonal_naive"} <= models
+    champions = con.execute("SELECT series_id, model FROM forecast_backtest WHERE champion AND horizon = 28").fetchall()
+    published = dict(con.execute("SELECT series_id, any_value(model) FROM forecasts GROUP BY 1").fetchall())
+    assert champions and all(published[s] == m for s, m in champions if s in published)
+    bad = con.execute("SELECT count(*) FROM forecasts WHERE NOT (yhat_lower_95 <= yhat_lower AND yhat_lower <= yhat "
+                      "AND yhat <= yhat_upper AND yhat_upper <= yhat_upper_95)").fetchone()[0]
+    assert bad == 0
     con.close()
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pandas as pd
 import pyarrow as pa
@@ -83,16 +83,58 @@ def _as_input(df: pd.DataFrame) -> pd.DataFrame:
     return out.assign(ds=pd.to_datetime(out["ds"]))
 
 
-def forecast(con, config: AnalyticsConfig = AnalyticsConfig(), created_at: datetime | None = None  # noqa: B008
-             ) -> dict[str, pd.DataFrame]:
-    """Backtests and champion forecasts of the daily series and of monthly revenue."""
-    from .forecast import ForecastConfig, run_forecasts
+def _configs():
+    from .forecast import ForecastConfig
 
-    created_at = created_at or datetime.now(timezone.utc)
-    daily, monthly = forecast_inputs(con, config)
-    backtest_d, forecasts_d = run_forecasts(daily, ForecastConfig(), pd.Timestamp(created_at))
-    backtest_m, forecasts_m = run_forecasts(monthly, ForecastConfig.monthly(), pd.Timestamp(created_at))
-    return {
-        "forecast_backtest": pd.concat([backtest_d, backtest_m], ignore_index=True),
-        "forecasts": pd.concat([forecasts_d, forecasts_m], ignore_index=True),
-    }
+    return ForecastConfig(), ForecastConfig.monthly()
+
+
+def _each_series(frame: pd.DataFrame):
+    for series_id, part in frame.groupby("series_id", sort=True):
+        yield series_id, pd.Series(part["y"].to_numpy(), index=part["ds"])
+
+
+def backtests(con, config: AnalyticsConfig = AnalyticsConfig()) -> pd.DataFrame:  # noqa: B008
+    """Model selection: rolling-origin backtests of every model on every series, champions marked
+    (daily series at 7/28/90 days, monthly revenue at 1/3 months)."""
+    from .forecast import BACKTEST_COLUMNS, backtest_scores
+
+    parts = []
+    for frame, fc_config in zip(forecast_inputs(con, config), _configs()):
+        for series_id, y in _each_series(frame):
+            try:
+                scores = backtest_scores(y, fc_config)
+            except Exception:  # one odd series must not take the others down
+                log.exception("forecast backtest of %s failed; no rows for it", series_id)
+                continue
+            if len(scores):
+                parts.append(scores.assign(series_id=series_id))
+    return pd.concat(parts, ignore_index=True)[BACKTEST_COLUMNS] if parts else pd.DataFrame(columns=BACKTEST_COLUMNS)
+
+
+def publish(con, backtest: pd.DataFrame, config: AnalyticsConfig = AnalyticsConfig()) -> pd.DataFrame:  # noqa: B008
+    """Predictions: each series' champion (from ``backtest``) refit on all history, with 80 % and
+    95 % intervals."""
+    from .forecast import FORECAST_COLUMNS, publish_forecast
+
+    parts = []
+    for frame, fc_config in zip(forecast_inputs(con, config), _configs()):
+        for series_id, y in _each_series(frame):
+            scores = backtest[backtest["series_id"] == series_id]
+            if scores.empty:
+                continue
+            try:
+                fc = publish_forecast(y, scores.drop(columns="series_id"), fc_config)
+            except Exception:
+                log.exception("forecast of %s failed; no rows for it", series_id)
+                continue
+            if len(fc):
+                parts.append(fc.assign(series_id=series_id))
+    columns = [c for c in FORECAST_COLUMNS if c != "created_at"]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
+def forecast(con, config: AnalyticsConfig = AnalyticsConfig()) -> dict[str, pd.DataFrame]:  # noqa: B008
+    """Backtests and champion forecasts of the daily series and of monthly revenue."""
+    scores = backtests(con, config)
+    return {"forecast_backtest": scores, "forecasts": publish(con, scores, config)}
