@@ -216,6 +216,16 @@ def test_demo_summary(local_env):
     assert "fct_royalties" in result.stdout and "fct_streams_daily" in result.stdout
     summary = json.loads(run("demo", "--json").stdout)
     assert summary["tables"]["fct_royalties"] > 0 and summary["tables"]["fct_streams_daily"] >= 730
+    # the demo covers every platform module: every curated table and every source has rows
+    assert all(n > 0 for n in summary["tables"].values()), summary["tables"]
+    sources = query("SELECT DISTINCT source FROM lake_files WHERE status = 'loaded' ORDER BY 1")
+    assert [r["source"] for r in sources] == sorted(app.SOURCES)
+    # the second demo brings the same exports again: duplicates; Linktree's unused capture stays unused
+    n = summary["exports"]
+    assert summary["files"] == {"duplicate": n, "loaded": n - 1, "unused": 1}
+    # and the analytics: moments, forecasts with baselines in the backtest
+    assert summary["analytics"]["viral_moments"] > 0 and summary["analytics"]["forecasts"] > 0
+    assert summary["forecasts"]["compared"] > 0
 
 
 def test_archive_keeps_previous_versions_and_old_raw(local_env, tmp_path):
