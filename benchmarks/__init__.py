@@ -14,7 +14,11 @@ Workloads:
   warehouse views);
 * ``rebuild_curated``: ``platform.lake.build_curated()`` again on that lake (nothing changed);
 * ``query_royalties_by_store``: ``SELECT store, sum(earnings_usd) FROM fct_royalties GROUP BY
-  store`` ``--queries`` times on one warehouse connection; p50 and p95 in ms.
+  store`` ``--queries`` times on one warehouse connection; p50 and p95 in ms;
+* ``kpi_queries``: on a synthetic curated lake of ``--kpi-rows`` fact rows (default 10 M, written
+  once with pyarrow by :func:`write_kpi_lake`), the warehouse refresh (views, KPI inputs, the
+  ``kpis`` table), each KPI input rebuilt once, then every KPI's SQL (``sql/kpis/*.sql``)
+  ``--queries`` times; p50 and p95 per KPI, compared on the worst p95.
 
 Times are measured in the worker around the workload's call only (not the interpreter start or
 the imports); peak RSS is the worker process's ``ru_maxrss`` as the parent gets it from
@@ -37,14 +41,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKER = Path(__file__).resolve()
 RESULTS = ROOT / ".bench" / "last.json"
 
-WORKLOADS = ("ingest_bank_details", "rebuild_curated", "query_royalties_by_store")
+WORKLOADS = ("ingest_bank_details", "rebuild_curated", "query_royalties_by_store", "kpi_queries")
+# workloads on a lake of their own (not the one ingest_bank_details builds)
+OWN_LAKE = {"kpi_queries"}
 QUERY = "SELECT store, sum(earnings_usd) FROM fct_royalties GROUP BY store"
 
 BANK_HEADER = (
@@ -93,11 +99,221 @@ def write_bank_details(path: Path, rows: int, seed: int = 20240901) -> Path:
     return path
 
 
+# --- the synthetic curated lake of the KPI workload -----------------------------------------------
+
+KPI_LAKE_END = date(2025, 5, 31)
+KPI_LAKE_DAYS = 1096  # three years
+
+
+def write_kpi_lake(lake: Path, rows: int, seed: int = 20250531) -> dict[str, int]:
+    """A curated zone of about ``rows`` fact rows in the lake's layout (``curated/<table>/
+    month=YYYY-MM/data.parquet``, zstd, sorted by the natural key like the lake writes it),
+    written directly with pyarrow (seconds, not an ingest). Returns rows per table.
+
+    About 66 % is ``fct_streams_daily`` per track (two artist dashboards, every track every day
+    for three years) with the dashboards' per-artist totals and distributor account totals that
+    overlap them (DistroKid all days, TooLost the last year); 30 % is ``fct_royalties`` (monthly
+    statements, sale months reported one to three months late); the rest audience, social, link,
+    ad, video and territory facts. The same ``rows`` and ``seed`` give the same tables.
+    Imports numpy, pyarrow and ``assets.model`` of the code it runs with (a worker process).
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from assets.model import TABLES
+
+    curated = lake / "curated"
+    rng = np.random.default_rng(seed)
+    start = KPI_LAKE_END - timedelta(days=KPI_LAKE_DAYS - 1)
+    epoch0 = (start - date(1970, 1, 1)).days
+    n_artists = int(min(40, max(2, rows // 250_000)))
+    n_tracks = int(max(n_artists, rows * 0.65 // (KPI_LAKE_DAYS * 2)))
+    artists = pa.array([f"Artist {i:03d}" for i in range(n_artists)])
+    accounts = pa.array([f"artist.{i:03d}" for i in range(n_artists)])
+    track_artist = rng.integers(0, n_artists, n_tracks)
+    track_artist[:n_artists] = np.arange(n_artists)
+    titles = pa.array([f"Track {i:05d}" for i in range(n_tracks)])
+    isrcs = pa.array([f"QZBEN{22 + i % 4}{i:05d}" for i in range(n_tracks)])
+    popularity = rng.lognormal(2.5, 1.2, n_tracks)
+    observed = int((KPI_LAKE_END - date(1970, 1, 1)).days + 1) * 86_400_000_000
+    counts: dict[str, int] = {}
+
+    def const(value, n: int, type_=None) -> pa.Array:
+        return pa.nulls(n, type_ or pa.string()) if value is None else pa.array([value], type_).take(np.zeros(n, dtype=np.int64))
+
+    def days(offsets) -> pa.Array:
+        return pa.array(np.asarray(offsets, dtype=np.int32) + epoch0, pa.int32()).cast(pa.date32())
+
+    def write(name: str, cols: dict, key: list[str], partition: str | None) -> None:
+        table_def = TABLES[name]
+        n = len(next(iter(cols.values())))
+        cols.setdefault("sha256", const("0" * 64, n))
+        cols.setdefault("observed_at", pa.array(np.full(n, observed, dtype=np.int64)).cast(pa.timestamp("us", tz="UTC")))
+        arrays = [(cols[f.name] if isinstance(cols.get(f.name), pa.Array) else
+                   pa.nulls(n, f.type) if cols.get(f.name) is None else pa.array(cols[f.name])).cast(f.type)
+                  for f in table_def.schema]
+        table = pa.Table.from_arrays(arrays, schema=table_def.schema)
+        table = table.sort_by([(k, "ascending", "at_start") for k in key])
+        if partition:
+            month = pc.strftime(table[partition].cast(pa.timestamp("s")), format="%Y-%m").to_pylist()
+            assert len(set(month)) == 1, f"{name}: one month per write"
+            path = curated / name / f"month={month[0]}" / "data.parquet"
+        else:
+            path = curated / name / "data.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, path, compression="zstd")
+        counts[name] = counts.get(name, 0) + n
+
+    months: list[tuple[int, int]] = []  # (first day offset, days) of each calendar month in the span
+    d = 0
+    while d < KPI_LAKE_DAYS:
+        day = start + timedelta(days=d)
+        nxt = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        length = min((nxt - day).days, KPI_LAKE_DAYS - d)
+        months.append((d, length))
+        d += length
+    season = 1 + 0.3 * np.sin(np.arange(KPI_LAKE_DAYS) / 365 * 2 * np.pi) + np.arange(KPI_LAKE_DAYS) / KPI_LAKE_DAYS
+    dashboards = (("spotify", "spotify_for_artists", 0.8), ("apple_music", "apple_music_for_artists", 0.2))
+    for first, length in months:
+        day_idx = np.arange(first, first + length)
+        parts: list[dict] = []
+        for platform, source, share in dashboards:
+            dd = np.repeat(day_idx, n_tracks)
+            tt = np.tile(np.arange(n_tracks), length)
+            streams = rng.poisson(popularity[tt] * share * season[dd]).astype(np.int64)
+            parts.append(dict(date=dd, platform=const(platform, len(dd)), source=const(source, len(dd)),
+                              artist=artists.take(track_artist[tt]), track=titles.take(tt), isrc=isrcs.take(tt),
+                              streams=streams, listeners=(streams * 7) // 10))
+            per_artist = np.zeros((length, n_artists), dtype=np.int64)
+            np.add.at(per_artist, (dd - first, track_artist[tt]), streams)
+            da = np.repeat(day_idx, n_artists)
+            aa = np.tile(np.arange(n_artists), length)
+            totals = per_artist[da - first, aa]
+            parts.append(dict(date=da, platform=const(platform, len(da)), source=const(source, len(da)),
+                              artist=artists.take(aa), track=const(None, len(da)), isrc=const(None, len(da)),
+                              streams=totals, listeners=(totals * 6) // 10))
+            account = per_artist.sum(axis=1)
+            for src, from_day in (("distrokid", 0), ("toolost", KPI_LAKE_DAYS - 365)):
+                keep = day_idx >= from_day
+                if keep.any():
+                    parts.append(dict(date=day_idx[keep], platform=const(platform, int(keep.sum())),
+                                      source=const(src, int(keep.sum())), artist=const(None, int(keep.sum())),
+                                      track=const(None, int(keep.sum())), isrc=const(None, int(keep.sum())),
+                                      streams=account[keep], listeners=pa.nulls(int(keep.sum()), pa.int64())))
+        for platform in ("youtube", "amazon_music", "deezer"):
+            parts.append(dict(date=day_idx, platform=const(platform, length), source=const("distrokid", length),
+                              artist=const(None, length), track=const(None, length), isrc=const(None, length),
+                              streams=rng.poisson(popularity.sum() * 0.05, length).astype(np.int64),
+                              listeners=pa.nulls(length, pa.int64())))
+        cols = {k: pa.concat_arrays([p[k] if isinstance(p[k], pa.Array) else pa.array(p[k]) for p in parts])
+                for k in ("platform", "source", "artist", "track", "isrc", "streams", "listeners")}
+        cols["date"] = days(np.concatenate([p["date"] for p in parts]))
+        write("fct_streams_daily", cols, ["date", "platform", "source", "artist", "track"], "date")
+
+        # the dashboards' audience and the artists' social accounts and link pages, per day
+        da = np.repeat(day_idx, n_artists)
+        aa = np.tile(np.arange(n_artists), length)
+        n = len(da)
+        write("fct_audience_daily", dict(
+            date=days(np.concatenate([da, da])), platform=pa.concat_arrays([const("spotify", n), const("apple_music", n)]),
+            source=pa.concat_arrays([const("spotify_for_artists", n), const("apple_music_for_artists", n)]),
+            artist=pa.concat_arrays([artists.take(aa), artists.take(aa)]),
+            followers=np.concatenate([1000 + aa * 50 + da * 3, 400 + aa * 20 + da]).astype(np.int64),
+            listeners=rng.poisson(500, 2 * n).astype(np.int64)), ["date", "platform", "source", "artist"], "date")
+        write("fct_social_daily", dict(
+            date=days(np.concatenate([da, da])), platform=pa.concat_arrays([const("tiktok", n), const("instagram", n)]),
+            source=pa.concat_arrays([const("tiktok", n), const("instagram", n)]),
+            account=pa.concat_arrays([accounts.take(aa), accounts.take(aa)]),
+            views=rng.poisson(2000, 2 * n).astype(np.int64), profile_views=rng.poisson(100, 2 * n).astype(np.int64),
+            likes=rng.poisson(150, 2 * n).astype(np.int64), comments=rng.poisson(10, 2 * n).astype(np.int64),
+            shares=rng.poisson(5, 2 * n).astype(np.int64), followers=np.concatenate([500 + da * 2, 300 + da]).astype(np.int64),
+            followers_change=np.full(2 * n, 2, dtype=np.int64)), ["date", "platform", "source", "account"], "date")
+        views = rng.poisson(60, n).astype(np.int64)
+        write("fct_link_clicks_daily", dict(
+            date=days(da), platform=const("linktree", n), source=const("linktree", n), account=accounts.take(aa),
+            views=views, unique_views=(views * 4) // 5, clicks=(views * 2) // 5, unique_clicks=(views * 3) // 10),
+            ["date", "platform", "source", "account"], "date")
+        impressions = rng.poisson(3000, n).astype(np.int64)
+        write("fct_ad_performance", dict(
+            date_start=days(da), date_stop=days(da), platform=const("meta", n), source=const("meta_ads", n),
+            campaign_id=pa.array([f"c{i // 2}" for i in range(n_artists)]).take(aa),
+            adset_id=pa.array([f"a{i}" for i in range(n_artists)]).take(aa), currency=const("USD", n),
+            spend=impressions * 0.004, spend_usd=impressions * 0.004, impressions=impressions,
+            clicks=impressions // 100, reach=(impressions * 4) // 5),
+            ["date_start", "date_stop", "platform", "source", "campaign_id", "adset_id"], "date_start")
+
+    # royalty statements: one per month, sale months reported one to three months late
+    stores = (("Spotify", "spotify", 0.0036, 60), ("Apple Music", "apple_music", 0.0068, 10),
+              ("YouTube (Red)", "youtube", 0.0069, 5), ("YouTube (Ads)", "youtube", 0.0015, 6),
+              ("Amazon Unlimited (Streaming)", "amazon_music", 0.0081, 3), ("Deezer", "deezer", 0.0028, 2),
+              ("Tidal", "tidal", 0.0098, 1), ("TikTok", "tiktok", 0.0011, 4), ("Facebook", "meta", 0.0001, 1),
+              ("iTunes Songs", "itunes", 0.70, 1), ("Pandora", "pandora", 0.0013, 1), ("SoundCloud", "soundcloud", 0.0025, 1))
+    weights = np.array([s[3] for s in stores], dtype=float)
+    store_names, store_platforms = pa.array([s[0] for s in stores]), pa.array([s[1] for s in stores])
+    rates = np.array([s[2] for s in stores])
+    countries = pa.array(["US", "GB", "DE", "CA", "MX", "BR", "FR", "AU", "SE", "NL", "JP", "IN", "ES", "IT", "OU"])
+    upcs = pa.array([f"19800{i // 8:07d}" for i in range(n_tracks)])
+    month_starts = [start.replace(day=1)]
+    while len(month_starts) < len(months) + 1:
+        m = month_starts[-1]
+        month_starts.append(date(m.year + m.month // 12, m.month % 12 + 1, 1))
+    per_statement = max(1, int(rows * 0.30) // (len(months) - 1))
+    for i in range(1, len(months)):
+        n = per_statement
+        reported = month_starts[i].replace(day=15)
+        delay = np.minimum(rng.choice([1, 2, 2, 2, 3], n), i)
+        sale = np.array([(month_starts[i - k] - date(1970, 1, 1)).days for k in range(4)], dtype=np.int32)[delay]
+        s = rng.choice(len(stores), n, p=weights / weights.sum())
+        t = rng.choice(n_tracks, n, p=popularity / popularity.sum())
+        qty = np.maximum(1, rng.exponential(40, n)).astype(np.int64)
+        write("fct_royalties", dict(
+            reporting_date=days(np.full(n, (reported - start).days)), sale_month=pa.array(sale, pa.int32()).cast(pa.date32()),
+            store=store_names.take(s), platform=store_platforms.take(s), artist=artists.take(track_artist[t]),
+            title=titles.take(t), isrc=isrcs.take(t), upc=upcs.take(t), country=countries.take(rng.integers(0, len(countries), n)),
+            quantity=qty, earnings_usd=qty * rates[s], team_percentage=np.full(n, 100.0), item_type=const("Song", n),
+            line_seq=np.ones(n, dtype=np.int64), source=const("distrokid", n)),
+            ["reporting_date", "sale_month", "store", "artist", "title", "isrc", "upc", "country"], "reporting_date")
+
+    # snapshots (monthly exports) and windowed totals: small, unpartitioned
+    snaps = np.array([(m - start).days for m in month_starts[1:]], dtype=np.int32)
+    per = n_artists * 50
+    sv, vid = np.repeat(np.arange(len(snaps)), per), np.tile(np.arange(per), len(snaps))
+    write("fct_social_videos", dict(
+        snapshot_date=days(snaps[sv]), platform=const("tiktok", len(sv)), source=const("tiktok", len(sv)),
+        account=accounts.take(vid // 50), video_id=pa.array([f"v{i}" for i in range(per)]).take(vid),
+        views=(sv * 100 + vid).astype(np.int64), likes=(sv * 10).astype(np.int64), comments=(sv * 2).astype(np.int64),
+        shares=sv.astype(np.int64)), ["snapshot_date", "platform", "source", "account", "video_id"], None)
+    ts, ta = np.repeat(np.arange(len(snaps)), n_artists * 10), np.tile(np.repeat(np.arange(n_artists), 10), len(snaps))
+    write("fct_social_territories", dict(
+        snapshot_date=days(snaps[ts]), platform=const("tiktok", len(ts)), source=const("tiktok", len(ts)),
+        account=accounts.take(ta), territory=countries.take(np.tile(np.arange(10), len(snaps) * n_artists)),
+        share=np.full(len(ts), 0.1)), ["snapshot_date", "platform", "source", "account", "territory"], None)
+    tt, yr = np.tile(np.arange(n_tracks), 3), np.repeat(np.arange(3), n_tracks)
+    ends = np.array([KPI_LAKE_DAYS - 1 - 365 * k for k in range(3)], dtype=np.int32)
+    write("fct_streams_totals", dict(
+        period_start=days(ends[yr] - 364), period_end=days(ends[yr]), period=const("1year", len(tt)),
+        platform=const("spotify", len(tt)), artist=artists.take(track_artist[tt]), dimension=const("track", len(tt)),
+        item=titles.take(tt), isrc=isrcs.take(tt), streams=(popularity[tt] * 300).astype(np.int64),
+        source=const("spotify_for_artists", len(tt))),
+        ["period", "period_end", "platform", "source", "artist", "dimension", "item", "isrc"], None)
+    n_camp = (n_artists + 1) // 2
+    write("dim_ad_campaign", dict(
+        platform=const("meta", n_camp), campaign_id=pa.array([f"c{i}" for i in range(n_camp)]),
+        campaign_name=pa.array([f"Campaign {i}" for i in range(n_camp)]), source=const("meta_ads", n_camp)),
+        ["platform", "campaign_id"], None)
+    return counts
+
+
 # --- the worker (runs in the child, imports the code under test) ----------------------------------
 
 
 class Unavailable(Exception):
     """The code under test lacks something the workload needs."""
+
+
+_CODE_ROOT: Path | None = None  # the code under test (set by the worker)
 
 
 def _need(module: str, *names: str):
@@ -107,6 +323,10 @@ def _need(module: str, *names: str):
         mod = importlib.import_module(module)
     except ImportError as exc:
         raise Unavailable(f"cannot import {module} ({exc})") from None
+    where = getattr(mod, "__file__", None)
+    if _CODE_ROOT is not None and where and not Path(where).resolve().is_relative_to(_CODE_ROOT):
+        # an editable install's import hook can serve a module the code under test does not have
+        raise Unavailable(f"the code under test has no {module} (it came from {where})")
     missing = [n for n in names if not hasattr(mod, n)]
     if missing:
         raise Unavailable(f"{module} has no {', '.join(missing)}")
@@ -125,11 +345,52 @@ def _check_code_root(code_root: Path) -> None:
             raise Unavailable(f"the code under test has no {name} package (it came from {where})")
 
 
+def _kpi_work(platform, queries: int) -> dict:
+    """The KPI workload on the lake at ``$SOUNDLAKE_HOME/lake`` (a link to the synthetic lake)."""
+    discover, discover_inputs, build_inputs = _need("assets.kpis", "discover", "discover_inputs", "build_inputs")
+    t0 = time.perf_counter()
+    platform.warehouse.refresh()  # views, then the KPI inputs and the kpis table
+    refresh_s = time.perf_counter() - t0
+    con = platform.warehouse.connect()
+    try:
+        inputs_ms = {}
+        for d in discover_inputs():
+            t0 = time.perf_counter()
+            failed = build_inputs(con, [d], strict=True)
+            inputs_ms[d.name] = (time.perf_counter() - t0) * 1000
+            if failed:
+                raise RuntimeError(f"KPI input {d.name}: {failed}")
+        timings, laps_total = {}, 0.0
+        for kpi in discover():
+            present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            if not set(kpi.tables) <= present:  # a table no source fills yet (e-mail): nothing to time
+                continue
+            laps = []
+            for _ in range(queries):
+                t0 = time.perf_counter()
+                con.execute(kpi.sql).fetchall()
+                laps.append((time.perf_counter() - t0) * 1000)
+            laps_total += sum(laps)
+            timings[kpi.id] = {"p50_ms": _percentile(laps, 50), "p95_ms": _percentile(laps, 95)}
+        rows = con.execute("SELECT count(*) FROM main.kpis").fetchone()[0]
+        facts = con.execute("SELECT (SELECT count(*) FROM fct_streams_daily) + (SELECT count(*) FROM fct_royalties)"
+                            ).fetchone()[0]
+    finally:
+        con.close()
+    if not timings:
+        raise RuntimeError("no KPI could be timed")
+    worst = max(timings, key=lambda k: timings[k]["p95_ms"])
+    return {"seconds": laps_total / 1000, "p95_ms": timings[worst]["p95_ms"], "worst_kpi": worst, "kpis": timings,
+            "refresh_s": refresh_s, "inputs_ms": inputs_ms, "kpi_rows": rows, "fact_rows": facts}
+
+
 def _work(workload: str, data: Path | None, queries: int) -> dict:
     Platform, ingest = _need("pipelines.app", "Platform", "ingest")
     if not hasattr(Platform, "from_env"):
         raise Unavailable("pipelines.app.Platform has no from_env")
     platform = Platform.from_env()
+    if workload == "kpi_queries":
+        return _kpi_work(platform, queries)
     if workload == "ingest_bank_details":
         t0 = time.perf_counter()
         results = ingest(platform, [data])
@@ -167,6 +428,10 @@ def _work(workload: str, data: Path | None, queries: int) -> dict:
 
 
 def worker_main(argv: list[str]) -> int:
+    if argv[:1] == ["--kpi-lake"]:  # python benchmarks/__init__.py --kpi-lake DIR ROWS: write the lake
+        counts = write_kpi_lake(Path(argv[1]), int(argv[2]))
+        print(json.dumps(counts))
+        return 0
     p = argparse.ArgumentParser()
     p.add_argument("--worker", required=True, choices=WORKLOADS)
     p.add_argument("--code-root", required=True, type=Path)
@@ -174,6 +439,8 @@ def worker_main(argv: list[str]) -> int:
     p.add_argument("--queries", type=int, default=50)
     p.add_argument("--result", required=True, type=Path)
     args = p.parse_args(argv)
+    global _CODE_ROOT
+    _CODE_ROOT = args.code_root.resolve()
     try:
         _check_code_root(args.code_root.resolve())
         out = {"status": "ok", **_work(args.worker, args.data, args.queries)}
@@ -227,6 +494,10 @@ def run_worker(side: Side, workload: str, home: Path, data: Path, queries: int, 
                PYTHONHASHSEED="0")
     cmd = [sys.executable, str(WORKER), "--worker", workload, "--code-root", str(side.code_root),
            "--data", str(data), "--queries", str(queries), "--result", str(result)]
+    if workload in OWN_LAKE:  # the workload reads the synthetic lake passed as ``data``
+        home.mkdir(parents=True, exist_ok=True)
+        if not (home / "lake").exists():
+            (home / "lake").symlink_to(data.resolve(), target_is_directory=True)
     log = scratch / f"{side.label}-{workload}.log"
     with open(log, "wb") as out:
         t0 = time.perf_counter()
@@ -245,7 +516,10 @@ def run_worker(side: Side, workload: str, home: Path, data: Path, queries: int, 
 
 
 def _metric(workload: str, run: dict) -> float:
-    """The time a workload is compared on: ms around the call; for the query, its p50."""
+    """The time a workload is compared on: ms around the call; for the query, its p50; for the
+    KPIs, the worst p95 of any KPI."""
+    if workload == "kpi_queries":
+        return run["p95_ms"]
     return run["p50_ms"] if workload == "query_royalties_by_store" else run["seconds"] * 1000
 
 
@@ -270,6 +544,13 @@ def summarise(runs: dict[str, dict[str, list[dict]]]) -> dict[str, dict]:
             }
             if workload == "query_royalties_by_store":
                 entry[label]["p95_ms"] = statistics.median(r["p95_ms"] for r in ok)
+            if workload == "kpi_queries":
+                ids = sorted(set.intersection(*(set(r.get("kpis", {})) for r in ok)))
+                entry[label]["kpis"] = {k: {m: statistics.median(r["kpis"][k][m] for r in ok) for m in ("p50_ms", "p95_ms")}
+                                        for k in ids}
+                entry[label]["refresh_s"] = statistics.median(r.get("refresh_s", 0.0) for r in ok)
+                entry[label]["inputs_ms"] = {k: statistics.median(r["inputs_ms"][k] for r in ok) for k in
+                                             sorted(set.intersection(*(set(r.get("inputs_ms", {})) for r in ok)))}
         b, c = entry["baseline"], entry["current"]
         both = b["status"] == "ok" and c["status"] == "ok"
         ratio = {
@@ -278,6 +559,10 @@ def summarise(runs: dict[str, dict[str, list[dict]]]) -> dict[str, dict]:
         }
         if workload == "query_royalties_by_store":
             ratio["p95"] = c["p95_ms"] / b["p95_ms"] if both and b["p95_ms"] > 0 else None
+        if workload == "kpi_queries":
+            ratio["kpis_p95"] = {k: (c["kpis"][k]["p95_ms"] / b["kpis"][k]["p95_ms"]
+                                     if both and k in b["kpis"] and b["kpis"][k]["p95_ms"] > 0 else None)
+                                 for k in (c.get("kpis") or {})}
         entry["ratio"] = ratio
         out[workload] = entry
     return out
@@ -294,7 +579,7 @@ def render_table(report: dict) -> str:
         b, c, r = e["baseline"], e["current"], e["ratio"]
         bt = b.get("time_ms") if b["status"] == "ok" else None
         ct = c.get("time_ms") if c["status"] == "ok" else None
-        name = workload + (" (p50)" if workload == "query_royalties_by_store" else "")
+        name = workload + {"query_royalties_by_store": " (p50)", "kpi_queries": " (worst p95)"}.get(workload, "")
         rows.append((name, _fmt(bt, " ms") if bt is not None else b["status"], _fmt(ct, " ms") if ct is not None
                      else c["status"], _fmt(r["time"]), _fmt(b.get("peak_rss_mib"), " MiB") if bt is not None
                      else b["status"], _fmt(c.get("peak_rss_mib"), " MiB") if ct is not None else c["status"],
@@ -303,6 +588,13 @@ def render_table(report: dict) -> str:
             rows.append(("  (p95)", _fmt(b.get("p95_ms"), " ms") if bt is not None else b["status"],
                          _fmt(c.get("p95_ms"), " ms") if ct is not None else c["status"], _fmt(r.get("p95")),
                          "", "", ""))
+        if workload == "kpi_queries":
+            for k, cur in (c.get("kpis") or {}).items():
+                base = (b.get("kpis") or {}).get(k)
+                rows.append((f"  {k} p50 / p95",
+                             f"{base['p50_ms']:,.1f} / {base['p95_ms']:,.1f} ms" if base else b["status"],
+                             f"{cur['p50_ms']:,.1f} / {cur['p95_ms']:,.1f} ms", _fmt((r.get("kpis_p95") or {}).get(k)),
+                             "", "", ""))
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     lines = ["  ".join(str(x).ljust(w) if i == 0 else str(x).rjust(w) for i, (x, w) in enumerate(zip(row, widths)))
              for row in (header, *rows)]
@@ -328,12 +620,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--baseline", metavar="REV", help="git revision to compare with (default: HEAD~1, else HEAD)")
     p.add_argument("--rows", type=int, default=200_000, help="lines of the synthetic bank-details TSV (200000)")
     p.add_argument("--repeat", type=int, default=3, help="runs of each side, interleaved (3)")
-    p.add_argument("--queries", type=int, default=50, help="repeats of the query workload (50)")
+    p.add_argument("--queries", type=int, default=50, help="repeats of the query workloads, per KPI too (50)")
+    p.add_argument("--kpi-rows", type=int, default=10_000_000,
+                   help="fact rows of the synthetic lake of the KPI workload (10000000)")
     p.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
     p.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON report (.bench/last.json)")
     args = p.parse_args(argv)
-    if args.rows < 1 or args.repeat < 1 or args.queries < 1:
-        p.error("--rows, --repeat and --queries must be at least 1")
+    if args.rows < 1 or args.repeat < 1 or args.queries < 1 or args.kpi_rows < 1:
+        p.error("--rows, --kpi-rows, --repeat and --queries must be at least 1")
 
     rev = args.baseline or default_baseline()
     commit = resolve(rev)
@@ -347,6 +641,12 @@ def main(argv: list[str] | None = None) -> int:
         _git("worktree", "add", "--detach", "--quiet", str(tree), commit)
         baseline = Side("baseline", tree, f"{rev} ({commit[:12]})")
         data = write_bank_details(scratch / "input" / "dk_bank_details_20250115_060000.tsv", args.rows)
+        kpi_lake = scratch / "input" / "kpi-lake"
+        print(f"writing the KPI workload's lake ({args.kpi_rows:,} fact rows)", file=sys.stderr, flush=True)
+        made = subprocess.run([sys.executable, str(WORKER), "--kpi-lake", str(kpi_lake), str(args.kpi_rows)], cwd=ROOT,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, check=False)
+        if made.returncode != 0:
+            raise SystemExit(f"benchmarks: could not write the KPI lake: {made.stderr[-2000:]}")
         runs: dict[str, dict[str, list[dict]]] = {s: {w: [] for w in WORKLOADS} for s in ("baseline", "current")}
         for rep in range(args.repeat):
             order = (baseline, current) if rep % 2 == 0 else (current, baseline)
@@ -354,14 +654,19 @@ def main(argv: list[str] | None = None) -> int:
                 home = scratch / f"home-{side.label}-{rep}"
                 prior_ok = True
                 for workload in WORKLOADS:
-                    if not prior_ok:
+                    if not prior_ok and workload not in OWN_LAKE:
                         runs[side.label][workload].append(
                             {"status": NA, "reason": "needs the ingest_bank_details lake, which failed"})
                         continue
                     print(f"[{rep + 1}/{args.repeat}] {side.label:8} {workload}", file=sys.stderr, flush=True)
-                    r = run_worker(side, workload, home, data, args.queries, scratch)
+                    if workload in OWN_LAKE:
+                        own = scratch / f"home-{side.label}-{rep}-{workload}"
+                        r = run_worker(side, workload, own, kpi_lake, args.queries, scratch)
+                        shutil.rmtree(own, ignore_errors=True)
+                    else:
+                        r = run_worker(side, workload, home, data, args.queries, scratch)
+                        prior_ok = r.get("status") == "ok"
                     runs[side.label][workload].append(r)
-                    prior_ok = r.get("status") == "ok"
                 shutil.rmtree(home, ignore_errors=True)
     finally:
         _git("worktree", "remove", "--force", str(tree), check=False)
@@ -372,9 +677,10 @@ def main(argv: list[str] | None = None) -> int:
         "meta": {
             "baseline": {"rev": rev, "commit": commit},
             "current": {"commit": head, "dirty": dirty, "describe": current.describe},
-            "rows": args.rows, "repeat": args.repeat, "queries": args.queries,
+            "rows": args.rows, "kpi_rows": args.kpi_rows, "repeat": args.repeat, "queries": args.queries,
             "python": sys.version.split()[0], "platform": sys.platform,
-            "time_metric": "ms around the call in the worker (query: p50 of the repeats); median over repeats",
+            "time_metric": ("ms around the call in the worker (query: p50 of the repeats; kpi_queries: the worst "
+                            "p95 of any KPI); median over repeats"),
             "rss_metric": "peak RSS of the worker process in MiB (os.wait4 ru_maxrss); median over repeats",
         },
         "workloads": summarise(runs),

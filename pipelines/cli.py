@@ -241,10 +241,34 @@ def _kpi_value(value, unit: str) -> str:
     if unit == "USD":
         return f"{value:,.2f}"
     if unit.startswith("USD per"):
-        return f"{value:,.4f}" if abs(value) >= 0.01 else f"{value:.6f}"
+        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.6f}"
     if unit == "%":
         return f"{value:,.1f}"
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def _kpi_block(kpi_id: str, rows: list[dict], limit: int | None) -> list[str]:
+    """One KPI as text: ``id (unit, period, as of day)``, then a line per row: value, breakdown,
+    and the row's period where it differs from the headline's."""
+    def is_head(r):
+        return r["breakdown"] is None or r["breakdown"].startswith(("no data:", "error:"))
+
+    heads = [r for r in rows if is_head(r)]
+    parts = [r for r in rows if not is_head(r)]
+    unit = rows[0]["unit"]
+    period = (heads or rows)[0]["period"]
+    days = [r["as_of"] for r in rows if r["as_of"] is not None]
+    about = ", ".join([unit, period] + ([f"as of {max(days).isoformat()}"] if days else []))
+    shown = heads + (parts if limit is None else parts[:limit])
+    values = [_kpi_value(r["value"], unit) for r in shown]
+    width = max(map(len, values), default=1)
+    lines = [f"{kpi_id} ({about})"]
+    for r, v in zip(shown, values):
+        label = " ".join(x for x in ((r["period"] if r["period"] != period else ""), r["breakdown"] or "") if x)
+        lines.append(f"  {v:>{width}}  {label}".rstrip())
+    if len(shown) < len(heads) + len(parts):
+        lines.append(f"  ... {len(heads) + len(parts) - len(shown)} more (--all, --json)")
+    return lines
 
 
 @main.command()
@@ -266,22 +290,13 @@ def kpis(artist, show_all, as_json):
         click.echo(json.dumps(rows, indent=2, default=_json_value))
         return
     who = "all artists" if artist is None else (rows[0]["artist"] if rows else artist)
-    table = Table("kpi", "value", "unit", "period", "as of", "breakdown", title=f"KPIs: {who}", title_justify="left")
+    click.echo(f"KPIs: {who}")
     by_kpi: dict[str, list[dict]] = {}
     for r in rows:
         by_kpi.setdefault(r["kpi"], []).append(r)
     for kpi_id, mine in by_kpi.items():
-        heads = [r for r in mine if r["breakdown"] is None or r["breakdown"].startswith(("no data:", "error:"))]
-        parts = [r for r in mine if not (r["breakdown"] is None or r["breakdown"].startswith(("no data:", "error:")))]
-        limit = len(parts) if show_all else KPI_ROWS_SHOWN
-        lines = [(r["value"], r["unit"], r["period"] or "", "" if r["as_of"] is None else r["as_of"].isoformat(),
-                  r["breakdown"] or "") for r in heads + parts[:limit]]
-        if len(parts) > limit:
-            lines.append((None, "", "", "", f"... {len(parts) - limit} more (--all, --json)"))
-        for i, (value, unit, period, as_of, breakdown) in enumerate(lines):
-            table.add_row(kpi_id if i == 0 else "", "" if not unit else _kpi_value(value, unit), unit, period,
-                          as_of, breakdown, end_section=i == len(lines) - 1)
-    Console().print(table)
+        click.echo("")
+        click.echo("\n".join(_kpi_block(kpi_id, mine, None if show_all else KPI_ROWS_SHOWN)))
 
 
 @main.command()

@@ -14,6 +14,7 @@ from typing import Callable
 import duckdb
 import pyarrow as pa
 
+from assets.kpis import build_kpis
 from assets.model import ANALYTICS_TABLES, TABLES
 
 from .settings import Settings
@@ -112,6 +113,7 @@ class Warehouse:
                 views.append(name)
             for sql_file in run_sql_files(con):
                 views.append(sql_file.stem)
+            build_kpis(con)  # the analytics step: table `kpis` from sql/kpis/ (assets/kpis.py)
         finally:
             con.close()
         return views

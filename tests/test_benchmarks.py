@@ -28,7 +28,7 @@ def _git_ok() -> bool:
 def test_harness_reports_ratios_for_every_workload(tmp_path):
     out = tmp_path / "bench.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--rows", "500", "--repeat", "1", "--queries", "5",
+        [sys.executable, "-m", "benchmarks", "--rows", "500", "--kpi-rows", "20000", "--repeat", "1", "--queries", "5",
          "--baseline", "HEAD", "--json", "--output", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
     )
@@ -37,12 +37,18 @@ def test_harness_reports_ratios_for_every_workload(tmp_path):
     assert printed == json.loads(out.read_text())
     assert set(printed["workloads"]) == set(WORKLOADS)
     for name, entry in printed["workloads"].items():
+        if name == "kpi_queries" and entry["baseline"]["status"] == NA:  # a baseline from before the KPIs
+            assert entry["current"]["status"] == "ok", entry["current"].get("reason")
+            assert entry["ratio"]["time"] is None
+            continue
         for label in ("baseline", "current"):
             assert entry[label]["status"] == "ok", (name, label, entry[label].get("reason"))
         for metric in ("time", "peak_rss"):
             ratio = entry["ratio"][metric]
             assert isinstance(ratio, float) and math.isfinite(ratio) and ratio > 0, (name, metric, ratio)
     assert isinstance(printed["workloads"]["query_royalties_by_store"]["ratio"]["p95"], float)
+    kpi = printed["workloads"]["kpi_queries"]["current"]
+    assert len(kpi["kpis"]) >= 24 and all(v["p95_ms"] > 0 for v in kpi["kpis"].values())
     ingest = printed["workloads"]["ingest_bank_details"]["current"]["samples"][0]
     assert ingest["rows"] == 500
     # git worktree add/remove left nothing behind
