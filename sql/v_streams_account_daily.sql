@@ -1,17 +1,22 @@
 -- Daily streams of the whole account per platform: one row per date × platform, for totals
 -- across artists ("how many streams did we have on Spotify yesterday").
 --
--- Built from v_streams_daily's totals (track IS NULL). When a source reports the whole account
--- that day (artist IS NULL: a distributor), that row is the account's number: it covers every
--- artist. Otherwise the account's number is the sum of the per-artist rows (artist dashboards),
--- and `artists` says how many artists it covers. The two are never added together.
+-- Built from v_streams_daily's totals (track IS NULL). When distributors report the account
+-- that day (artist IS NULL), the account's number is the sum over distributors: each reports
+-- its own catalogue (see v_streams_daily), and `source` lists them. Otherwise the account's
+-- number is the sum of the per-artist rows (artist dashboards), and `artists` says how many
+-- artists it covers. Distributor rows and artist rows are never added together.
 CREATE OR REPLACE VIEW v_streams_account_daily AS
 WITH totals AS (
     SELECT * FROM v_streams_daily WHERE track IS NULL
 ),
 account AS (
-    SELECT date, platform, source, streams, listeners, NULL::BIGINT AS artists
+    SELECT date, platform, string_agg(source, ',' ORDER BY source) AS source,
+           sum(streams)::BIGINT AS streams,
+           -- listeners of two catalogues may be the same people: only one distributor's are kept
+           CASE WHEN count(*) = 1 THEN max(listeners) END::BIGINT AS listeners, NULL::BIGINT AS artists
     FROM totals WHERE artist IS NULL
+    GROUP BY date, platform
 ),
 per_artist AS (
     SELECT date, platform, string_agg(DISTINCT source, ',' ORDER BY source) AS source,

@@ -1,27 +1,36 @@
--- One source per date × platform × artist × track, so no KPI counts the same streams twice.
+-- One source per date × platform × artist × track within each scope, so no KPI counts the same
+-- streams twice.
 --
--- Precedence (lowest wins): the platform's own dashboard first, then distributors.
+-- Per-artist rows (artist not null: artist dashboards such as Spotify for Artists) all describe
+-- the same streams, the artist's on that platform; one source wins by precedence (lowest first):
 --   1 spotify_for_artists, apple_music_for_artists, amazon_music_for_artists,
---     deezer_for_creators, youtube, soundcloud
---   2 toolost
---   3 distrokid
---   9 any other source (ties broken by source name, so the choice is stable)
+--     deezer_for_creators, youtube, soundcloud (the platform's own dashboard)
+--   2 toolost   3 distrokid (distributors)   9 any other source (ties: by source name)
 --
--- Scopes never mix: `artist IS NULL` rows are the whole account (distributors report every
--- artist of the account together), `track IS NULL` rows are totals over all tracks. Sum either
--- the account rows (artist IS NULL) or the per-artist rows (artist = '...'), and either the
--- totals (track IS NULL) or the per-track rows; never both.
+-- Account rows (artist null) come from distributors, and each distributor reports its own
+-- catalogue: the releases it delivers. Two distributors' numbers are different streams (in the
+-- fixtures DistroKid shows 382,689 Spotify streams on the 107 days TooLost shows 98,286, and
+-- each matches its own royalty lines), so every distributor's account row is kept and they add
+-- up. `scope` says which: the distributor for account rows, 'artist' for per-artist rows.
+--
+-- Scopes never mix: sum either the account rows (artist IS NULL; v_streams_account_daily does
+-- it per day) or the per-artist rows (artist = '...'), and either the totals (track IS NULL) or
+-- the per-track rows; never both.
 CREATE OR REPLACE VIEW v_streams_daily AS
 WITH precedence(source, priority) AS (
     VALUES ('spotify_for_artists', 1), ('apple_music_for_artists', 1), ('amazon_music_for_artists', 1),
            ('deezer_for_creators', 1), ('youtube', 1), ('soundcloud', 1),
            ('toolost', 2), ('distrokid', 3)
 ),
-ranked AS (
-    SELECT s.*,
-           row_number() OVER (PARTITION BY s.date, s.platform, s.artist, s.track
-                              ORDER BY coalesce(p.priority, 9), s.source) AS source_rank
+scoped AS (
+    SELECT s.*, CASE WHEN s.artist IS NULL THEN s.source ELSE 'artist' END AS scope,
+           coalesce(p.priority, 9) AS priority
     FROM fct_streams_daily s
     LEFT JOIN precedence p ON p.source = s.source
 )
-SELECT * EXCLUDE (source_rank) FROM ranked WHERE source_rank = 1;
+SELECT * EXCLUDE (priority, source_rank) FROM (
+    SELECT *, row_number() OVER (PARTITION BY date, platform, artist, track, scope
+                                 ORDER BY priority, source) AS source_rank
+    FROM scoped
+)
+WHERE source_rank = 1;

@@ -65,9 +65,11 @@ def test_whole_folder_figures(ingested, bedrot):
     # Meta Ads insights: 31 ad-set rows, 1,889.10 USD, 5,255,985 impressions
     assert query("SELECT count(*) AS n, round(sum(spend_usd), 2) AS usd, sum(impressions) AS i "
                  "FROM fct_ad_performance") == [{"n": 31, "usd": 1889.1, "i": 5255985}]
-    # one source per date × platform × artist × track
-    assert query("SELECT count(*) AS n FROM (SELECT 1 FROM v_streams_daily GROUP BY date, platform, artist, track "
-                 "HAVING count(*) > 1)") == [{"n": 0}]
+    # one source per date × platform × artist × track in each scope; the two distributors add up
+    assert query("SELECT count(*) AS n FROM (SELECT 1 FROM v_streams_daily GROUP BY date, platform, artist, track, "
+                 "scope HAVING count(*) > 1)") == [{"n": 0}]
+    assert query("SELECT sum(streams) AS s FROM v_streams_account_daily WHERE platform = 'spotify'") == [
+        {"s": 677589 + 98286}]
 
     before = curated_bytes(home)
     again = run("ingest", bedrot, "--json")

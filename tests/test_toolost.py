@@ -51,7 +51,7 @@ def test_apple_incomplete_export_is_refused():
         parse_apple(b'{"totalStreams": [', ctx("toolost_apple_x.json"))
 
 
-def test_ingest_and_precedence_over_distrokid(local_env, bedrot):
+def test_ingest_beside_distrokid(local_env, bedrot):
     from click.testing import CliRunner
 
     from pipelines.cli import main
@@ -64,13 +64,19 @@ def test_ingest_and_precedence_over_distrokid(local_env, bedrot):
                                "--format", "json"])
     assert json.loads(out.stdout) == [{"source": "toolost", "platform": "apple_music", "days": 104, "s": 2655},
                                       {"source": "toolost", "platform": "spotify", "days": 107, "s": 98286}]
-    # one source per platform × artist × date: on days both report Spotify, TooLost wins over DistroKid
-    out = runner.invoke(main, ["query", "SELECT count(*) AS n FROM (SELECT date, platform, artist FROM v_streams_daily "
-                                        "GROUP BY ALL HAVING count(*) > 1)", "--format", "json"])
+    # distributors report their own catalogues: on days both report Spotify, both account rows
+    # stay in v_streams_daily (scope = the distributor) and the account's day is their sum
+    out = runner.invoke(main, ["query", "SELECT count(*) AS n FROM (SELECT 1 FROM v_streams_daily "
+                                        "GROUP BY date, platform, artist, track, scope HAVING count(*) > 1)",
+                               "--format", "json"])
     assert json.loads(out.stdout) == [{"n": 0}]
-    out = runner.invoke(main, ["query", "SELECT source FROM v_streams_daily WHERE platform = 'spotify' "
+    out = runner.invoke(main, ["query", "SELECT source, scope, streams FROM v_streams_daily WHERE platform = 'spotify' "
+                                        "AND date = DATE '2025-03-01' ORDER BY source", "--format", "json"])
+    rows = json.loads(out.stdout)
+    assert [(r["source"], r["scope"]) for r in rows] == [("distrokid", "distrokid"), ("toolost", "toolost")]
+    out = runner.invoke(main, ["query", "SELECT source, streams FROM v_streams_account_daily WHERE platform = 'spotify' "
                                         "AND date = DATE '2025-03-01'", "--format", "json"])
-    assert json.loads(out.stdout) == [{"source": "toolost"}]
+    assert json.loads(out.stdout) == [{"source": "distrokid,toolost", "streams": sum(r["streams"] for r in rows)}]
     # per-track (ISRC) and per-country totals over the window of the file's daily series
     out = runner.invoke(main, ["query", "SELECT source, dimension, min(period_start) AS s, max(period_end) AS e, "
                                         "count(*) AS n, count(isrc) AS isrcs, sum(streams) AS streams "

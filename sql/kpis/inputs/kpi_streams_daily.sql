@@ -1,7 +1,8 @@
 -- input: kpi_streams_daily
 -- definition: Daily streams and listeners per platform, one row per date × platform × scope.
--- `artist` null = the whole account: `v_streams_account_daily` (the distributor's account row,
--- else the sum of the artist dashboards that day; never both). `artist` set = that artist's
+-- `artist` null = the whole account: `v_streams_account_daily` (the distributors' account rows,
+-- added up because each reports its own catalogue, else the sum of the artist dashboards that
+-- day; never both). `artist` set = that artist's
 -- dashboard totals (`v_streams_daily` rows with a track of null, names mapped to the canonical
 -- artist). Listeners of the account are the distributor's when it gives them, else the sum of
 -- the artists' listeners that day (a person who listens to two artists counts twice).
