@@ -1,1 +1,1 @@
-"""Analytics over the conformed model: forecasts, viral moments, anomalies, KPIs, the report."""
+"""Analytics over the conformed model: viral moments, anomalies, forecasts with backtests, plots."""
