@@ -292,8 +292,9 @@ class Lake:
                 # brings other options (--artist, --as-of, --source, ...), so it is parsed again
                 # with them; the earlier landing is marked superseded so it no longer shows as
                 # quarantined
-                row.update(raw_key=prior.raw_key, source=src or prior.source, dataset=ds or prior.dataset,
-                           parser_version=self.sources[src or prior.source].version if (src or prior.source) else None)
+                owner = src or prior.source
+                row.update(raw_key=prior.raw_key, source=owner, dataset=ds or prior.dataset,
+                           parser_version=self.sources[owner].version if owner in self.sources else None)
                 rows.append({**{k: getattr(prior, k, None) for k in MANIFEST_SCHEMA.names if k != "recorded_at"},
                              "status": "superseded",
                              "reason": f"ingested again as {name} with other options; see that landing"})
