@@ -422,8 +422,9 @@ def daily_curve(rng: random.Random, days: int, base: float, breakout_day: int | 
 
 
 def sample_spotify_daily(seed: int, end: date, days: int = 365) -> list[tuple[date, int]]:
-    """The demo's one true daily Spotify series; every sample source that reports Spotify streams
-    draws from it, so the sources agree on the days they share (as real ones roughly do)."""
+    """The demo's daily Spotify series of the DistroKid catalogue: the DistroKid streams page and
+    the main artist's Spotify for Artists export draw from it, so they agree on the days they
+    share (as real ones roughly do). TooLost's samples are another catalogue."""
     curve = daily_curve(random.Random(seed * 7919), days, 900, breakout_day=days - 70)
     start = end - timedelta(days=days - 1)
     return [(start + timedelta(days=i), v) for i, v in enumerate(curve)]
