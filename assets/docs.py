@@ -13,7 +13,6 @@ when the file in the repository differs from what the code says.
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import sys
 from pathlib import Path
@@ -23,6 +22,7 @@ import duckdb
 from resources.warehouse import duckdb_type, empty_select, run_sql_files
 
 from . import model
+from .generated import write_or_check
 from .lake import LINEAGE_COLUMNS, MANIFEST_SCHEMA
 from .model import ANALYTICS_TABLES, TABLES, CuratedTable
 from .reference import REFERENCE_TABLES
@@ -334,24 +334,9 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    path = DOC_PATH
-    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-    parser = argparse.ArgumentParser(prog="python -m assets.docs", description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help=f"exit 1 when {shown} differs from what the code says")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        current = path.read_text(encoding="utf-8") if path.exists() else None
-        if current != text:
-            what = "is missing" if current is None else "is out of date with the code"
-            print(f"{shown} {what}: run `make docs` (python -m assets.docs)", file=sys.stderr)
-            return 1
-        print(f"{shown} is up to date")
-        return 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    print(f"wrote {shown}")
-    return 0
+    return write_or_check(argv, path=DOC_PATH, render=render, prog="python -m assets.docs",
+                          description=__doc__.splitlines()[0], made_from="the code",
+                          command="`make docs` (python -m assets.docs)")
 
 
 if __name__ == "__main__":

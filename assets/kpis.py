@@ -35,7 +35,6 @@ KPI whose SQL fails (a bug) yields a row with breakdown ``error: ...`` and is lo
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import logging
@@ -46,6 +45,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+
+from assets.generated import write_or_check
 
 log = logging.getLogger("soundlake.kpis")
 
@@ -438,24 +439,9 @@ def render_docs() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    path = DOC_PATH
-    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-    parser = argparse.ArgumentParser(prog="python -m assets.kpis", description="Write docs/kpis.md from sql/kpis/.")
-    parser.add_argument("--check", action="store_true", help=f"exit 1 when {shown} differs from what sql/kpis/ says")
-    args = parser.parse_args(argv)
-    text = render_docs()
-    if args.check:
-        current = path.read_text(encoding="utf-8") if path.exists() else None
-        if current != text:
-            what = "is missing" if current is None else "is out of date with sql/kpis/"
-            print(f"{shown} {what}: run `python -m assets.kpis`", file=sys.stderr)
-            return 1
-        print(f"{shown} is up to date")
-        return 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    print(f"wrote {shown}")
-    return 0
+    return write_or_check(argv, path=DOC_PATH, render=render_docs, prog="python -m assets.kpis",
+                          description="Write docs/kpis.md from sql/kpis/.", made_from="sql/kpis/",
+                          command="`python -m assets.kpis`")
 
 
 if __name__ == "__main__":
