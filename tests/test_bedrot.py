@@ -5,19 +5,8 @@ changes nothing."""
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from pipelines.cli import main
-
-
-def run(*args):
-    return CliRunner().invoke(main, list(map(str, args)), catch_exceptions=False)
-
-
-def query(sql):
-    result = run("query", sql, "--format", "json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+from tests.cli_helpers import query, run
 
 
 def curated_bytes(home):

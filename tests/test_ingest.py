@@ -7,30 +7,17 @@ import json
 import zipfile
 from pathlib import Path
 
-from click.testing import CliRunner
-
 from assets.sources.distrokid import write_samples
 from pipelines import app
-from pipelines.cli import main
+from tests.cli_helpers import query, run
 from tests.test_distrokid import OLD_HEADER, tsv
 
 GOOD_ROW = ["2024-10-05", "2024-08", "Spotify", "Nova", "Song A", "QZ1", "1", "10", "100", "Song", "US", "0", "0.04"]
 
 
-def run(*args):
-    result = CliRunner().invoke(main, list(map(str, args)), catch_exceptions=False)
-    return result
-
-
 def ingest_json(*paths, extra=()):
     result = run("ingest", *paths, *extra, "--json")
     return result.exit_code, json.loads(result.stdout)
-
-
-def query(sql):
-    result = run("query", sql, "--format", "json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def curated_snapshot(home: Path) -> dict[str, bytes]:

@@ -18,22 +18,17 @@ from datetime import date, timedelta
 
 import duckdb
 import pytest
-from click.testing import CliRunner
 
 from assets import kpis as K
 from assets.lake import MANIFEST_SCHEMA
 from assets.model import ANALYTICS_TABLES, TABLES
 from assets.reference import REFERENCE_TABLES
-from pipelines.cli import main
 from resources.warehouse import empty_select, run_sql_files
+from tests.cli_helpers import query, run
 from tests.conftest import BEDROT
 
 IDS = set(K.ORDER)
 ROW_KEYS = {"kpi", "value", "unit", "period", "as_of", "artist", "breakdown"}
-
-
-def run(*args):
-    return CliRunner().invoke(main, list(map(str, args)), catch_exceptions=False)
 
 
 def kpis_json(*args) -> list[dict]:
@@ -45,12 +40,6 @@ def kpis_json(*args) -> list[dict]:
 def headline(rows: list[dict], kpi: str) -> dict:
     [row] = [r for r in rows if r["kpi"] == kpi and r["breakdown"] is None]
     return row
-
-
-def query(sql: str) -> list[dict]:
-    result = run("query", sql, "--format", "json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def bank_details() -> list[dict]:

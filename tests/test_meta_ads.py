@@ -16,6 +16,7 @@ from assets.sources.meta_ads import (
     parse_insights,
     write_samples,
 )
+from tests.cli_helpers import query, run
 
 INSIGHTS = "insights_20250527_131455.json"
 CAMPAIGNS = "campaigns_20250527_131455.json"
@@ -307,63 +308,49 @@ def test_samples_round_trip(tmp_path):
     assert am.read_bytes().startswith(b"\xef\xbb\xbf") and b";" in am.read_bytes().split(b"\n")[0]
 
 
-def _cli(*args):
-    from click.testing import CliRunner
-
-    from pipelines.cli import main
-
-    return CliRunner().invoke(main, list(args))
-
-
-def _query(sql):
-    result = _cli("query", sql, "--format", "json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
 def test_ingest_fixtures_end_to_end(local_env, bedrot):
     folder = str(bedrot / "metaads")
-    result = _cli("ingest", folder, "--json")
+    result = run("ingest", folder, "--json")
     assert result.exit_code == 0, result.output
     assert {(r["dataset"], r["status"], r["rows"]) for r in json.loads(result.stdout)} == {
         ("insights", "loaded", 31), ("campaigns", "loaded", 13)}
     perf = "SELECT count(*) AS n, round(sum(spend_usd), 2) AS usd, sum(impressions) AS imp FROM fct_ad_performance"
     campaigns = "SELECT status, count(*) AS n FROM dim_ad_campaign GROUP BY ALL ORDER BY status"
-    before = (_query(perf), _query(campaigns))
+    before = (query(perf), query(campaigns))
     (figures,), statuses = before
     assert figures["n"] == 31 and figures["imp"] == 5255985 and figures["usd"] == pytest.approx(1889.10)
     assert statuses == [{"status": "ACTIVE", "n": 3}, {"status": "PAUSED", "n": 10}]
-    assert _query("SELECT DISTINCT platform, source, currency FROM fct_ad_performance") == [
+    assert query("SELECT DISTINCT platform, source, currency FROM fct_ad_performance") == [
         {"platform": "meta", "source": "meta_ads", "currency": "USD"}]
-    again = _cli("ingest", folder, "--json")
+    again = run("ingest", folder, "--json")
     assert again.exit_code == 0, again.output
     assert {r["status"] for r in json.loads(again.stdout)} == {"duplicate"}
-    assert (_query(perf), _query(campaigns)) == before
+    assert (query(perf), query(campaigns)) == before
 
 
 def test_ingest_samples_and_a_broken_export(local_env, tmp_path):
     folder = tmp_path / "drop"
     write_samples(folder, seed=5, end=date(2025, 6, 30))
-    result = _cli("ingest", str(folder), "--json")
+    result = run("ingest", str(folder), "--json")
     assert result.exit_code == 0, result.output
     assert {r["status"] for r in json.loads(result.stdout)} == {"loaded"}
-    rows = _query("SELECT currency, count(*) AS n, count(spend_usd) AS usd, sum(spend) > 0 AS spent "
+    rows = query("SELECT currency, count(*) AS n, count(spend_usd) AS usd, sum(spend) > 0 AS spent "
                   "FROM fct_ad_performance GROUP BY ALL ORDER BY currency")
     assert [(r["currency"], r["usd"] == r["n"], r["spent"]) for r in rows] == [("EUR", False, True), ("USD", True, True)]
     assert rows[0]["usd"] == 0  # EUR spend is kept as spend/currency, no guessed USD
 
     # a later export of the last two days (late attribution changed a figure): each day once, the newest wins
     daily = "SELECT count(*) AS n FROM fct_ad_performance WHERE currency = 'USD'"
-    n = _query(daily)[0]["n"]
+    n = query(daily)[0]["n"]
     later = tmp_path / "later"
     later.mkdir()
     doc = json.loads(next(folder.glob("insights_*.json")).read_text())
     last = [r for r in doc["data"] if r["date_start"] >= "2025-06-29"]
     last[0] = {**last[0], "spend": "99.99"}
     (later / "insights_20250702_080000.json").write_text(json.dumps({"data": last, "paging": {}}))
-    assert _cli("ingest", str(later)).exit_code == 0
-    assert _query(daily)[0]["n"] == n
-    assert _query(f"SELECT spend FROM fct_ad_performance WHERE date_start = DATE '{last[0]['date_start']}' "
+    assert run("ingest", str(later)).exit_code == 0
+    assert query(daily)[0]["n"] == n
+    assert query(f"SELECT spend FROM fct_ad_performance WHERE date_start = DATE '{last[0]['date_start']}' "
                   f"AND adset_id = '{last[0]['adset_id']}'") == [{"spend": 99.99}]
 
     broken = tmp_path / "broken"
@@ -373,7 +360,7 @@ def test_ingest_samples_and_a_broken_export(local_env, tmp_path):
     (broken / "insights_20250602_090000.json").write_text(json.dumps([row(spend="-5")]))  # caught by the GX suite
     (broken / "Label-Campaigns-May-1-2025-May-31-2025.csv").write_bytes(csv_bytes([
         ["Reporting starts", "Reporting ends", "Campaign name", "Impressions"], ["2025-05-01", "2025-05-31", "C", "9"]]))
-    result = _cli("ingest", str(broken), "--json")
+    result = run("ingest", str(broken), "--json")
     assert result.exit_code == 3, result.output
     reasons = {r["path"].rsplit("/", 1)[-1]: (r["status"], r["reason"]) for r in json.loads(result.stdout)}
     assert {s for s, _ in reasons.values()} == {"quarantined"}

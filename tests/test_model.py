@@ -6,22 +6,11 @@ import json
 
 import duckdb
 import pytest
-from click.testing import CliRunner
 
 from assets.model import STORE_PLATFORMS, store_platform
-from pipelines.cli import main
 from resources.warehouse import SQL_DIR
+from tests.cli_helpers import query, run
 from tests.test_distrokid import OLD_HEADER, tsv
-
-
-def run(*args):
-    return CliRunner().invoke(main, list(map(str, args)), catch_exceptions=False)
-
-
-def query(sql):
-    result = run("query", sql, "--format", "json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from assets.sources.tiktok import (
     parse_viewers,
     write_samples,
 )
+from tests.cli_helpers import query, run
 
 LANDED = datetime(2025, 6, 3, 9, 0, tzinfo=timezone.utc)
 ZONE = "Overview_2024-05-28_1748345895_zone.a0.zip"
@@ -269,36 +270,22 @@ def test_samples_round_trip(tmp_path):
 # --- end to end through the CLI -------------------------------------------------------------------
 
 
-def _cli(*args):
-    from click.testing import CliRunner
-
-    from pipelines.cli import main
-
-    return CliRunner().invoke(main, list(args))
-
-
-def _query(sql):
-    result = _cli("query", sql, "--format", "json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
 def test_ingest_real_exports_twice(local_env, bedrot):
-    result = _cli("ingest", str(bedrot / "tiktok"), "--json")
+    result = run("ingest", str(bedrot / "tiktok"), "--json")
     assert result.exit_code == 0, result.output
     assert [(r["dataset"], r["status"], r["rows"]) for r in json.loads(result.stdout)] == [("overview", "loaded", 365)] * 2
     sql = ("SELECT account, count(*) AS days, min(date) AS first, max(date) AS last, sum(views) AS views, "
            "sum(comments) AS comments FROM fct_social_daily WHERE platform = 'tiktok' GROUP BY ALL ORDER BY account")
     figures = [{"account": "pig1987", "days": 365, "first": "2024-05-28", "last": "2025-05-27", "views": 7816759, "comments": 147773},
                {"account": "zone.a0", "days": 365, "first": "2024-05-28", "last": "2025-05-27", "views": 4683142, "comments": 58221}]
-    assert _query(sql) == figures
-    lineage = _query("SELECT DISTINCT source, observed_at FROM fct_social_daily WHERE account = 'zone.a0'")
+    assert query(sql) == figures
+    lineage = query("SELECT DISTINCT source, observed_at FROM fct_social_daily WHERE account = 'zone.a0'")
     assert lineage == [{"source": "tiktok", "observed_at": "2025-05-27T11:38:15+00:00"}]
-    before = _query("SELECT * FROM fct_social_daily ORDER BY account, date")
-    again = _cli("ingest", str(bedrot / "tiktok"), "--json")
+    before = query("SELECT * FROM fct_social_daily ORDER BY account, date")
+    again = run("ingest", str(bedrot / "tiktok"), "--json")
     assert again.exit_code == 0, again.output
     assert {r["status"] for r in json.loads(again.stdout)} == {"duplicate"}
-    assert _query("SELECT * FROM fct_social_daily ORDER BY account, date") == before
+    assert query("SELECT * FROM fct_social_daily ORDER BY account, date") == before
 
 
 def test_ingest_bare_files_samples_and_broken_files(local_env, tmp_path):
@@ -306,7 +293,7 @@ def test_ingest_bare_files_samples_and_broken_files(local_env, tmp_path):
     bad.mkdir()
     (bad / "Overview.csv").write_bytes(overview(("Dec 30", 5, 1, 1, -2, 1)))
     (bad / "Overview_2024-05-28_1748345895_nova.csv").write_bytes(overview(("May 1", 1, 1, 1, 1, 1), ("Mayo 45", 1, 1, 1, 1, 1)))
-    result = _cli("ingest", str(bad), "--json")
+    result = run("ingest", str(bad), "--json")
     assert result.exit_code == 3
     reasons = {Path(r["path"]).name: r["reason"] for r in json.loads(result.stdout) if r["status"] == "quarantined"}
     assert "name the account with --account HANDLE" in reasons["Overview.csv"]
@@ -315,19 +302,19 @@ def test_ingest_bare_files_samples_and_broken_files(local_env, tmp_path):
     bare = tmp_path / "bare" / "Overview.csv"
     bare.parent.mkdir()
     bare.write_bytes(overview(("Dec 31", 5, 1, 1, -2, 1), ("Jan 1", 7, 1, 1, 1, 1)))
-    result = _cli("ingest", str(bare), "--as-of", "2025-01-02", "--account", "nova", "--json")
+    result = run("ingest", str(bare), "--as-of", "2025-01-02", "--account", "nova", "--json")
     assert result.exit_code == 0, result.output
-    assert _query("SELECT date, views, comments FROM fct_social_daily WHERE account = 'nova' ORDER BY date") == [
+    assert query("SELECT date, views, comments FROM fct_social_daily WHERE account = 'nova' ORDER BY date") == [
         {"date": "2024-12-31", "views": 5, "comments": -2}, {"date": "2025-01-01", "views": 7, "comments": 1}]
 
     samples = write_samples(tmp_path / "samples", seed=7)
-    result = _cli("ingest", str(tmp_path / "samples"), "--json")
+    result = run("ingest", str(tmp_path / "samples"), "--json")
     assert result.exit_code == 0, result.output
     assert {r["source"] for r in json.loads(result.stdout)} == {"tiktok"} and len(samples) == 10
-    daily = _query("SELECT account, count(*) AS days, count(views) AS v, count(followers) AS f, count(viewers) AS vw, "
+    daily = query("SELECT account, count(*) AS days, count(views) AS v, count(followers) AS f, count(viewers) AS vw, "
                    "min(comments) < 0 AS negative FROM fct_social_daily WHERE account <> 'nova' GROUP BY ALL ORDER BY account")
     assert daily == [{"account": "ivy_vale", "days": 365, "v": 365, "f": 365, "vw": 364, "negative": True},
                      {"account": "nova.lights", "days": 365, "v": 365, "f": 365, "vw": 364, "negative": True}]
-    assert _query("SELECT count(*) AS n, count(DISTINCT account) AS a FROM fct_social_videos") == [{"n": 36, "a": 2}]
-    assert _query("SELECT account, round(sum(share), 3) AS s FROM fct_social_territories GROUP BY ALL ORDER BY account") == [
+    assert query("SELECT count(*) AS n, count(DISTINCT account) AS a FROM fct_social_videos") == [{"n": 36, "a": 2}]
+    assert query("SELECT account, round(sum(share), 3) AS s FROM fct_social_territories GROUP BY ALL ORDER BY account") == [
         {"account": "ivy_vale", "s": 1.0}, {"account": "nova.lights", "s": 1.0}]
