@@ -125,7 +125,7 @@ def forecast_backtest(lake: LakeResource) -> dg.MaterializeResult:
     from .analytics.forecast import summarise
 
     with lake.warehouse().connect(read_only=True) as con:
-        scores = run.backtests(con)
+        scores = run.backtests(run.forecast_inputs(con))
     run.write_table(lake.storage(), "forecast_backtest", scores, datetime.now(timezone.utc))
     summary = summarise(scores) if len(scores) else {}
     champions = scores[scores["champion"]] if len(scores) else scores
@@ -143,10 +143,10 @@ def forecasts(lake: LakeResource) -> dg.MaterializeResult:
     storage = lake.storage()
     with lake.warehouse().connect(read_only=True) as con:
         scores = con.execute("SELECT * EXCLUDE (created_at) FROM forecast_backtest").df()
-        predicted = run.publish(con, scores)
-        daily, monthly = run.forecast_inputs(con)
+        inputs = run.forecast_inputs(con)
+    predicted = run.publish(inputs, scores)
     run.write_table(storage, "forecasts", predicted, datetime.now(timezone.utc))
-    history = pd.concat([daily, monthly], ignore_index=True)
+    history = pd.concat(inputs, ignore_index=True)
     charts = {}
     for series_id, fc in predicted.groupby("series_id", sort=True):
         part = history[history["series_id"] == series_id]

@@ -74,13 +74,15 @@ def analytics(platform: Platform, *, forecasts: bool = True, config=None) -> dic
     """Viral moments and anomalies (and, with ``forecasts``, backtests and forecasts) of every
     series in the warehouse, stored as analytics tables. Returns rows per table."""
     from assets.analytics import run
+    from assets.analytics.series import daily_series
 
     config = config or run.AnalyticsConfig()
     con = platform.warehouse.connect(read_only=True)
     try:
-        tables = run.detect(con, config)
+        series = daily_series(con)
+        tables = run.detect(series, config)
         if forecasts:
-            tables.update(run.forecast(con, config))
+            tables.update(run.forecast(con, config, series))
     finally:
         con.close()
     created_at = datetime.now(timezone.utc)

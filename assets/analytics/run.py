@@ -70,18 +70,19 @@ def write_table(storage: LakeStorage, name: str, df: pd.DataFrame, created_at: d
     return len(df)
 
 
-def detect(con, config: AnalyticsConfig = AnalyticsConfig()) -> dict[str, pd.DataFrame]:  # noqa: B008
-    """Viral moments and anomalies of every daily series in the warehouse."""
-    series = daily_series(con)
+def detect(series: pd.DataFrame, config: AnalyticsConfig = AnalyticsConfig()) -> dict[str, pd.DataFrame]:  # noqa: B008
+    """Viral moments and anomalies of the daily series (:func:`series.daily_series`)."""
     return {
         "viral_moments": detect_moments(series, config.viral),
         "anomalies": detect_anomalies(series, config.anomalies),
     }
 
 
-def forecast_inputs(con, config: AnalyticsConfig = AnalyticsConfig()) -> tuple[pd.DataFrame, pd.DataFrame]:  # noqa: B008
-    """(daily series, monthly revenue) as ``series_id, ds, y`` frames for the forecasters."""
-    daily = daily_series(con)
+def forecast_inputs(con, config: AnalyticsConfig = AnalyticsConfig(),  # noqa: B008
+                    daily: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(daily series, monthly revenue) as ``series_id, ds, y`` frames for the forecasters;
+    ``daily`` is :func:`series.daily_series` when the caller has it already."""
+    daily = daily_series(con) if daily is None else daily
     daily = daily[daily["metric"].isin(config.forecast_metrics)]
     monthly = monthly_revenue(con)
     return _as_input(daily), _as_input(monthly)
@@ -103,13 +104,14 @@ def _each_series(frame: pd.DataFrame):
         yield series_id, pd.Series(part["y"].to_numpy(), index=part["ds"])
 
 
-def backtests(con, config: AnalyticsConfig = AnalyticsConfig()) -> pd.DataFrame:  # noqa: B008
-    """Model selection: rolling-origin backtests of every model on every series, champions marked
-    (daily series at 7/28/90 days, monthly revenue at 1/3 months)."""
+def backtests(inputs: tuple[pd.DataFrame, pd.DataFrame]) -> pd.DataFrame:
+    """Model selection: rolling-origin backtests of every model on every series of ``inputs``
+    (:func:`forecast_inputs`), champions marked (daily series at 7/28/90 days, monthly revenue at
+    1/3 months)."""
     from .forecast import BACKTEST_COLUMNS, backtest_scores
 
     parts = []
-    for frame, fc_config in zip(forecast_inputs(con, config), _configs()):
+    for frame, fc_config in zip(inputs, _configs()):
         for series_id, y in _each_series(frame):
             try:
                 scores = backtest_scores(y, fc_config)
@@ -121,13 +123,13 @@ def backtests(con, config: AnalyticsConfig = AnalyticsConfig()) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)[BACKTEST_COLUMNS] if parts else pd.DataFrame(columns=BACKTEST_COLUMNS)
 
 
-def publish(con, backtest: pd.DataFrame, config: AnalyticsConfig = AnalyticsConfig()) -> pd.DataFrame:  # noqa: B008
-    """Predictions: each series' champion (from ``backtest``) refit on all history, with 80 % and
-    95 % intervals."""
+def publish(inputs: tuple[pd.DataFrame, pd.DataFrame], backtest: pd.DataFrame) -> pd.DataFrame:
+    """Predictions: each series' champion (from ``backtest``) refit on all history of ``inputs``,
+    with 80 % and 95 % intervals."""
     from .forecast import FORECAST_COLUMNS, publish_forecast
 
     parts = []
-    for frame, fc_config in zip(forecast_inputs(con, config), _configs()):
+    for frame, fc_config in zip(inputs, _configs()):
         for series_id, y in _each_series(frame):
             scores = backtest[backtest["series_id"] == series_id]
             if scores.empty:
@@ -143,7 +145,9 @@ def publish(con, backtest: pd.DataFrame, config: AnalyticsConfig = AnalyticsConf
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
-def forecast(con, config: AnalyticsConfig = AnalyticsConfig()) -> dict[str, pd.DataFrame]:  # noqa: B008
+def forecast(con, config: AnalyticsConfig = AnalyticsConfig(),  # noqa: B008
+             daily: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Backtests and champion forecasts of the daily series and of monthly revenue."""
-    scores = backtests(con, config)
-    return {"forecast_backtest": scores, "forecasts": publish(con, scores, config)}
+    inputs = forecast_inputs(con, config, daily)
+    scores = backtests(inputs)
+    return {"forecast_backtest": scores, "forecasts": publish(inputs, scores)}
