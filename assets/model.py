@@ -405,7 +405,170 @@ FORECASTS = CuratedTable(
     key=("series_id", "ds"),
 )
 
-ANALYTICS_TABLES: dict[str, CuratedTable] = {t.name: t for t in (VIRAL_MOMENTS, ANOMALIES, FORECAST_BACKTEST, FORECASTS)}
+AD_ATTRIBUTION = CuratedTable(
+    name="ad_attribution",
+    grain="ad campaign × series",
+    description=(
+        "What each ad campaign's window did to streams and followers: the actual total over the "
+        "window against a counterfactual forecast fitted only on the days before it (the lift), "
+        "and what one incremental stream or follower cost (assets/analytics/attribution.py)."
+    ),
+    columns=(
+        Column("ad_platform", pa.string(), "where the ads ran (`meta`, ...)"),
+        Column("campaign_id", pa.string(), "campaign id (fct_ad_performance)"),
+        Column("campaign_name", pa.string(), "campaign name"),
+        Column("window_start", pa.date32(), "first day with delivery"),
+        Column("window_end", pa.date32(), "last day with delivery"),
+        Column("spend_usd", pa.float64(), "spend over the window, USD (null when the account currency is not USD)"),
+        Column("series_id", pa.string(), "the series measured (`spotify/ZONE A0/streams`, ...)"),
+        Column("artist", pa.string(), "canonical artist of the series; null = the whole account"),
+        Column("platform", pa.string(), "platform of the series"),
+        Column("metric", pa.string(), "`streams` or `followers` (followers: the gain over the window)"),
+        Column("pre_days", pa.int64(), "days before the window the counterfactual was fitted on"),
+        Column("model", pa.string(), "model of the counterfactual (`seasonal_naive`, `ets`, ...)"),
+        Column("actual", pa.float64(), "total over the window (followers: gained over the window)"),
+        Column("expected", pa.float64(), "counterfactual total without the campaign"),
+        Column("expected_lower", pa.float64(), "lower bound of the counterfactual's 80 % interval"),
+        Column("expected_upper", pa.float64(), "upper bound of the counterfactual's 80 % interval"),
+        Column("lift", pa.float64(), "actual − expected"),
+        Column("lift_pct", pa.float64(), "lift as a percentage of expected"),
+        Column("significant", pa.bool_(), "actual outside the counterfactual's 80 % interval"),
+        Column("cost_per_incremental", pa.float64(), "spend_usd / lift, USD per incremental stream or follower; null when the lift is not positive or spend is unknown"),
+        *_created(),
+    ),
+    key=("ad_platform", "campaign_id", "series_id"),
+)
+
+LAGGED_CORRELATION = CuratedTable(
+    name="lagged_correlation",
+    grain="artist × leading series × following series",
+    description=(
+        "Does one platform lead another? The correlation of day-over-day changes of a leading "
+        "series (TikTok views) with a following one (Spotify streams) shifted by 0..N days; the "
+        "lag with the highest correlation is the best lag."
+    ),
+    columns=(
+        Column("artist", pa.string(), "canonical artist; null = the whole account"),
+        Column("leader_series_id", pa.string(), "the leading series (`tiktok/ZONE A0/views`)"),
+        Column("follower_series_id", pa.string(), "the following series (`spotify/ZONE A0/streams`)"),
+        Column("best_lag_days", pa.int64(), "days the follower trails the leader at the highest correlation"),
+        Column("correlation", pa.float64(), "Pearson correlation at the best lag"),
+        Column("correlation_lag0", pa.float64(), "correlation on the same day"),
+        Column("p_value", pa.float64(), "two-sided p-value at the best lag (not corrected for trying several lags)"),
+        Column("overlap_days", pa.int64(), "days both series have, at the best lag"),
+        Column("correlations", pa.string(), "JSON object lag → correlation for every lag tried"),
+        *_created(),
+    ),
+    key=("leader_series_id", "follower_series_id"),
+)
+
+REVENUE_PER_STREAM = CuratedTable(
+    name="revenue_per_stream",
+    grain="sale month × store",
+    description="What a stream paid, per store and sale month, from royalty statement lines.",
+    columns=(
+        Column("sale_month", pa.date32(), "month of the sales (first day)"),
+        Column("store", pa.string(), "store as the distributor names it"),
+        Column("platform", pa.string(), "conformed platform"),
+        Column("quantity", pa.int64(), "units on the month's lines"),
+        Column("earnings_usd", pa.float64(), "earnings, USD"),
+        Column("revenue_per_stream", pa.float64(), "earnings_usd / quantity (null when quantity is 0)"),
+        Column("lines", pa.int64(), "statement lines behind the figures"),
+        *_created(),
+    ),
+    key=("sale_month", "store"),
+)
+
+PAYMENT_DELAY = CuratedTable(
+    name="payment_delay",
+    grain="source × delay in months",
+    description="How long after a sale month the money is reported: reporting date − sale month, in whole months.",
+    columns=(
+        Column("source", pa.string(), "distributor"),
+        Column("delay_months", pa.int64(), "months between the sale month and the reporting date's month"),
+        Column("lines", pa.int64(), "statement lines with that delay"),
+        Column("earnings_usd", pa.float64(), "earnings on those lines, USD"),
+        Column("share", pa.float64(), "share of the source's earnings, 0..1"),
+        Column("cumulative_share", pa.float64(), "share reported within this many months, 0..1"),
+        *_created(),
+    ),
+    key=("source", "delay_months"),
+)
+
+REVENUE_EXPECTED = CuratedTable(
+    name="revenue_expected",
+    grain="sale month × platform",
+    description=(
+        "Expected revenue (the month's streams × the platform's revenue per stream over the "
+        "previous reported months) against the revenue actually reported for the month."
+    ),
+    columns=(
+        Column("sale_month", pa.date32(), "month (first day)"),
+        Column("platform", pa.string(), "conformed platform"),
+        Column("streams", pa.int64(), "streams in the month (v_streams_account_daily)"),
+        Column("rate_usd", pa.float64(), "revenue per stream used for the expectation"),
+        Column("expected_usd", pa.float64(), "streams × rate_usd"),
+        Column("actual_usd", pa.float64(), "earnings reported so far for the month"),
+        Column("difference_usd", pa.float64(), "actual − expected"),
+        Column("status", pa.string(), "`reported`, `partial` (within the usual payment delay), `missing`"),
+        *_created(),
+    ),
+    key=("sale_month", "platform"),
+)
+
+MARKET_DEMAND = CuratedTable(
+    name="market_demand",
+    grain="artist × country × city",
+    description=(
+        "Where the audience is, for booking: per country (and city where a source gives it) the "
+        "share of the artist's listening, its 28-day momentum, a demand score 0–100, an estimated "
+        "ticket demand and a recommendation with its reasons (assets/analytics/markets.py)."
+    ),
+    columns=(
+        Column("artist", pa.string(), "canonical artist; null = the whole account"),
+        Column("country", pa.string(), "ISO 3166 alpha-2 code"),
+        Column("country_name", pa.string(), "country name"),
+        Column("city", pa.string(), "city, when a source gives it; null = the whole country"),
+        Column("streams", pa.float64(), "streams attributed to the market over the recent window"),
+        Column("earnings_usd", pa.float64(), "royalty earnings from the market over the recent window, USD"),
+        Column("share", pa.float64(), "the market's share of the artist's listening, 0..1 (signals weighted)"),
+        Column("momentum_28d", pa.float64(), "growth of the last 28 days against the 28 before, as a ratio − 1; null when unknown"),
+        Column("demand_score", pa.float64(), "0–100"),
+        Column("est_ticket_demand", pa.int64(), "estimated tickets a show there could sell (see the conversion assumption)"),
+        Column("recommendation", pa.string(), "`BOOK`, `CONSIDER` or `MONITOR`"),
+        Column("reasons", pa.string(), "why, in sentences"),
+        Column("signals", pa.string(), "sources behind the figures (`royalties`, `toolost`, `tiktok`, ...)"),
+        Column("as_of", pa.date32(), "newest day of data behind the row"),
+        *_created(),
+    ),
+    key=("artist", "country", "city"),
+)
+
+ALERTS = CuratedTable(
+    name="alerts",
+    grain="alert event",
+    description=(
+        "Every event soundlake alerted on (new viral moments, anomalies, failed runs, stale "
+        "sources, expired sessions), once: the log that keeps the same event from alerting twice."
+    ),
+    columns=(
+        Column("alert_id", pa.string(), "stable id of the event (kind + what + when); the deduplication key"),
+        Column("kind", pa.string(), "`viral_moment`, `anomaly`, `run_failure`, `stale_source`, `session_expired`"),
+        Column("severity", pa.string(), "`info`, `warning`, `critical`"),
+        Column("subject", pa.string(), "one line"),
+        Column("message", pa.string(), "what happened and what to do"),
+        Column("first_seen", pa.timestamp("us", tz="UTC"), "when soundlake first saw the event"),
+        Column("sent_at", pa.timestamp("us", tz="UTC"), "when every channel accepted it; null while a channel keeps failing (it is retried)"),
+        Column("channels", pa.string(), "channels that accepted it (`webhook`, `email`), comma separated"),
+        *_created(),
+    ),
+    key=("alert_id",),
+)
+
+ANALYTICS_TABLES: dict[str, CuratedTable] = {t.name: t for t in (
+    VIRAL_MOMENTS, ANOMALIES, FORECAST_BACKTEST, FORECASTS, AD_ATTRIBUTION, LAGGED_CORRELATION,
+    REVENUE_PER_STREAM, PAYMENT_DELAY, REVENUE_EXPECTED, MARKET_DEMAND, ALERTS,
+)}
 
 # Stores as distributors name them -> conformed platform. Unknown stores map to `unknown`
 # (reported by `soundlake status`), never silently to another platform.
