@@ -8,16 +8,23 @@ curated zone under ``plots/<table>/`` and the first ones are shown in the materi
 """
 
 import base64
+import dataclasses
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Optional
+from types import UnionType
+from typing import Optional, Union, get_args, get_origin, get_type_hints
 
 import dagster as dg
 import pandas as pd
+import pydantic
 
 from resources.lake_resource import LakeResource
 
 from .analytics import run
 from .analytics.anomalies import AnomalyConfig
+from .analytics.attribution import AttributionConfig
+from .analytics.markets import MarketConfig
+from .analytics.revenue import RevenueConfig
 from .analytics.viral import ViralConfig
 from .factory import WAREHOUSE_KEY, preview, table_schema
 from .model import ANALYTICS_TABLES
@@ -29,37 +36,66 @@ def _key(name: str) -> dg.AssetKey:
     return dg.AssetKey(["analytics", name])
 
 
-class ViralThresholds(dg.Config):
-    window: int = 28
-    min_history: int = 14
-    z_min: float = 4.0
-    ratio_min: float = 2.0
-    volume_min: float = 50.0
-    volume_min_by_metric: Optional[dict[str, float]] = None
-    end_ratio: float = 1.2
-    end_days: int = 3
-    confirm_days: int = 3
-
-    def to_config(self) -> ViralConfig:
-        values = self.model_dump()
-        by_metric = values.pop("volume_min_by_metric")
-        config = ViralConfig(**values)
-        if by_metric:
-            config = ViralConfig(**values, volume_min_by_metric={**config.volume_min_by_metric, **by_metric})
-        return config
+def _config_type(t):
+    """The run-config form of a dataclass field's type: tuples (of any nesting) become lists."""
+    if get_origin(t) is tuple:
+        inner = {a for a in get_args(t) if a is not Ellipsis}
+        if len(inner) != 1:
+            raise TypeError(f"{t}: a tuple of mixed types has no run-config form")
+        return list[_config_type(inner.pop())]
+    return t
 
 
-class AnomalyThresholds(dg.Config):
-    window: int = 28
-    drop_ratio: float = 0.4
-    drop_days: int = 2
-    drop_min_baseline: float = 50.0
-    all_zero_days: int = 7
-    missing_min_days: int = 3
-    stale_days: int = 7
+def _as_tuples(value):
+    return tuple(_as_tuples(v) for v in value) if isinstance(value, list) else value
 
-    def to_config(self) -> AnomalyConfig:
-        return AnomalyConfig(**self.model_dump())
+
+def run_config(cls, name: str) -> type:
+    """A ``dg.Config`` class with one optional field per field of the frozen dataclass ``cls``, so
+    every threshold of the plain-Python analytics is run configuration (the Launchpad shows the
+    defaults). ``to_config()`` gives the dataclass back: mappings given in the run config are
+    merged into the defaults (``volume_min_by_metric: {views: 500}`` changes one metric), lists
+    become tuples, fields left out keep their defaults."""
+    hints = get_type_hints(cls)
+    fields = {}
+    for f in dataclasses.fields(cls):
+        t = hints[f.name]
+        origin = get_origin(t)
+        if t in (int, float, bool, str):
+            fields[f.name] = (t, f.default)
+        elif origin in (Mapping, dict):
+            fields[f.name] = (Optional[dict[str, float]], None)
+        elif origin is tuple:
+            fields[f.name] = (Optional[_config_type(t)], None)
+        elif origin in (Union, UnionType) and type(None) in get_args(t):  # Optional[x]: None means "not set"
+            inner = [a for a in get_args(t) if a is not type(None)][0]
+            fields[f.name] = (Optional[inner], f.default)
+        else:
+            raise TypeError(f"{cls.__name__}.{f.name}: {t} has no run-config form")
+
+    def to_config(self):
+        defaults, values = cls(), {}
+        for k, v in self.model_dump().items():
+            default = getattr(defaults, k)
+            if v is None or v == default:
+                continue
+            if isinstance(default, Mapping):
+                v = {**default, **v}
+            elif isinstance(default, tuple):
+                v = _as_tuples(v)
+            values[k] = v
+        return dataclasses.replace(defaults, **values)
+
+    model = pydantic.create_model(name, __base__=dg.Config, __doc__=cls.__doc__, **fields)
+    model.to_config = to_config
+    return model
+
+
+ViralThresholds = run_config(ViralConfig, "ViralThresholds")
+AnomalyThresholds = run_config(AnomalyConfig, "AnomalyThresholds")
+AttributionSettings = run_config(AttributionConfig, "AttributionSettings")
+RevenueSettings = run_config(RevenueConfig, "RevenueSettings")
+MarketSettings = run_config(MarketConfig, "MarketSettings")
 
 
 def _plots_metadata(storage, table: str, charts: dict[str, bytes]) -> dict:
@@ -119,6 +155,68 @@ def anomalies(config: AnomalyThresholds, lake: LakeResource) -> dg.MaterializeRe
     return _materialized("anomalies", found, {"by_kind": dg.MetadataValue.json(by_kind)})
 
 
+def _daily_series(lake: LakeResource) -> pd.DataFrame:
+    from .analytics.series import daily_series
+
+    with lake.warehouse().connect(read_only=True) as con:
+        return daily_series(con)
+
+
+@dg.asset(key=_key("ad_attribution"), group_name="analytics", kinds={"parquet", "python"}, deps=[WAREHOUSE_KEY],
+          description=ANALYTICS_TABLES["ad_attribution"].description)
+def ad_attribution(config: AttributionSettings, lake: LakeResource) -> dg.MaterializeResult:
+    from .analytics.attribution import attribute_campaigns
+    from .analytics.series import daily_series
+
+    with lake.warehouse().connect(read_only=True) as con:
+        found = attribute_campaigns(con, daily_series(con), config.to_config())
+    run.write_table(lake.storage(), "ad_attribution", found, datetime.now(timezone.utc))
+    significant = int(found["significant"].fillna(False).astype(bool).sum()) if len(found) else 0
+    return _materialized("ad_attribution", found, {"significant_lifts": dg.MetadataValue.int(significant)})
+
+
+@dg.asset(key=_key("lagged_correlation"), group_name="analytics", kinds={"parquet", "python"}, deps=[WAREHOUSE_KEY],
+          description=ANALYTICS_TABLES["lagged_correlation"].description)
+def lagged_correlation(config: AttributionSettings, lake: LakeResource) -> dg.MaterializeResult:
+    from .analytics.attribution import lagged_correlations
+
+    found = lagged_correlations(_daily_series(lake), config.to_config())
+    run.write_table(lake.storage(), "lagged_correlation", found, datetime.now(timezone.utc))
+    return _materialized("lagged_correlation", found)
+
+
+REVENUE_TABLES = ("revenue_per_stream", "payment_delay", "revenue_expected")
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(_key(t), group_name="analytics", kinds={"parquet", "python"}, deps=[WAREHOUSE_KEY],
+                        description=ANALYTICS_TABLES[t].description) for t in REVENUE_TABLES],
+    name="revenue",
+)
+def revenue(config: RevenueSettings, lake: LakeResource):
+    from .analytics.revenue import revenue_tables
+
+    with lake.warehouse().connect(read_only=True) as con:
+        tables = revenue_tables(con, config.to_config())
+    created_at = datetime.now(timezone.utc)
+    for name in REVENUE_TABLES:
+        run.write_table(lake.storage(), name, tables[name], created_at)
+        result = _materialized(name, tables[name])
+        yield dg.MaterializeResult(asset_key=_key(name), metadata=result.metadata)
+
+
+@dg.asset(key=_key("market_demand"), group_name="analytics", kinds={"parquet", "python"}, deps=[WAREHOUSE_KEY],
+          description=ANALYTICS_TABLES["market_demand"].description)
+def market_demand(config: MarketSettings, lake: LakeResource) -> dg.MaterializeResult:
+    from .analytics.markets import market_demand as compute
+
+    with lake.warehouse().connect(read_only=True) as con:
+        found = compute(con, config.to_config())
+    run.write_table(lake.storage(), "market_demand", found, datetime.now(timezone.utc))
+    counts = found["recommendation"].value_counts().to_dict() if len(found) else {}
+    return _materialized("market_demand", found, {"recommendations": dg.MetadataValue.json(counts)})
+
+
 @dg.asset(key=_key("forecast_backtest"), group_name="analytics", kinds={"parquet", "python"}, deps=[WAREHOUSE_KEY],
           description="The forecasting model: " + ANALYTICS_TABLES["forecast_backtest"].description)
 def forecast_backtest(lake: LakeResource) -> dg.MaterializeResult:
@@ -155,4 +253,8 @@ def forecasts(lake: LakeResource) -> dg.MaterializeResult:
     return _materialized("forecasts", predicted, _plots_metadata(storage, "forecasts", charts))
 
 
-ANALYTICS_ASSETS = [viral_moments, anomalies, forecast_backtest, forecasts]
+ANALYTICS_ASSETS = [viral_moments, anomalies, ad_attribution, lagged_correlation, revenue, market_demand,
+                    forecast_backtest, forecasts]
+# The analytics that take seconds: the ingest job runs them after every load (as `soundlake
+# ingest` does); the forecasts run in the `analytics` job.
+FAST_ANALYTICS = [viral_moments, anomalies, ad_attribution, lagged_correlation, revenue, market_demand]

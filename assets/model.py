@@ -411,20 +411,24 @@ AD_ATTRIBUTION = CuratedTable(
     description=(
         "What each ad campaign's window did to streams and followers: the actual total over the "
         "window against a counterfactual forecast fitted only on the days before it (the lift), "
-        "and what one incremental stream or follower cost (assets/analytics/attribution.py)."
+        "and what one incremental stream or follower cost (assets/analytics/attribution.py). A "
+        "campaign naming an artist is measured on that artist's series, else on the account's "
+        "streams and every followers series. Overlapping campaigns share one lift."
     ),
     columns=(
         Column("ad_platform", pa.string(), "where the ads ran (`meta`, ...)"),
         Column("campaign_id", pa.string(), "campaign id (fct_ad_performance)"),
         Column("campaign_name", pa.string(), "campaign name"),
         Column("window_start", pa.date32(), "first day with delivery"),
-        Column("window_end", pa.date32(), "last day with delivery"),
+        Column("window_end", pa.date32(), "last day with delivery (a lifetime row of a paused campaign: the day it was paused)"),
         Column("spend_usd", pa.float64(), "spend over the window, USD (null when the account currency is not USD)"),
         Column("series_id", pa.string(), "the series measured (`spotify/ZONE A0/streams`, ...)"),
         Column("artist", pa.string(), "canonical artist of the series; null = the whole account"),
         Column("platform", pa.string(), "platform of the series"),
         Column("metric", pa.string(), "`streams` or `followers` (followers: the gain over the window)"),
+        Column("sources", pa.string(), "account streams: the distributors counted (those reporting from the start of the pre-period through the window); null for other series"),
         Column("pre_days", pa.int64(), "days before the window the counterfactual was fitted on"),
+        Column("measured_days", pa.int64(), "days of the window measured (clipped to the series' last day)"),
         Column("model", pa.string(), "model of the counterfactual (`seasonal_naive`, `ets`, ...)"),
         Column("actual", pa.float64(), "total over the window (followers: gained over the window)"),
         Column("expected", pa.float64(), "counterfactual total without the campaign"),
@@ -434,6 +438,8 @@ AD_ATTRIBUTION = CuratedTable(
         Column("lift_pct", pa.float64(), "lift as a percentage of expected"),
         Column("significant", pa.bool_(), "actual outside the counterfactual's 80 % interval"),
         Column("cost_per_incremental", pa.float64(), "spend_usd / lift, USD per incremental stream or follower; null when the lift is not positive or spend is unknown"),
+        Column("interval_scale", pa.float64(), "how much the simulated interval was widened after checking the model on earlier windows of the series (1 = not widened)"),
+        Column("concurrent_campaigns", pa.int64(), "other campaigns measured on the same series with overlapping windows (their effect is in the lift too)"),
         *_created(),
     ),
     key=("ad_platform", "campaign_id", "series_id"),
@@ -445,12 +451,13 @@ LAGGED_CORRELATION = CuratedTable(
     description=(
         "Does one platform lead another? The correlation of day-over-day changes of a leading "
         "series (TikTok views) with a following one (Spotify streams) shifted by 0..N days; the "
-        "lag with the highest correlation is the best lag."
+        "lag with the highest correlation is the best lag. Changes are of log1p, net of each "
+        "weekday's mean change (levels of two growing series always correlate)."
     ),
     columns=(
         Column("artist", pa.string(), "canonical artist; null = the whole account"),
-        Column("leader_series_id", pa.string(), "the leading series (`tiktok/ZONE A0/views`)"),
-        Column("follower_series_id", pa.string(), "the following series (`spotify/ZONE A0/streams`)"),
+        Column("leader_series_id", pa.string(), "the leading series (`tiktok/ZONE A0/views`; `tiktok/account/views` sums the accounts)"),
+        Column("follower_series_id", pa.string(), "the following series (`spotify/ZONE A0/streams`; the account's when the artist has none)"),
         Column("best_lag_days", pa.int64(), "days the follower trails the leader at the highest correlation"),
         Column("correlation", pa.float64(), "Pearson correlation at the best lag"),
         Column("correlation_lag0", pa.float64(), "correlation on the same day"),
@@ -465,7 +472,10 @@ LAGGED_CORRELATION = CuratedTable(
 REVENUE_PER_STREAM = CuratedTable(
     name="revenue_per_stream",
     grain="sale month × store",
-    description="What a stream paid, per store and sale month, from royalty statement lines.",
+    description=(
+        "What a stream paid, per store and sale month, from royalty statement lines (all "
+        "distributors). On download stores (iTunes) the rate is per download."
+    ),
     columns=(
         Column("sale_month", pa.date32(), "month of the sales (first day)"),
         Column("store", pa.string(), "store as the distributor names it"),
@@ -500,14 +510,17 @@ REVENUE_EXPECTED = CuratedTable(
     grain="sale month × platform",
     description=(
         "Expected revenue (the month's streams × the platform's revenue per stream over the "
-        "previous reported months) against the revenue actually reported for the month."
+        "previous reported months) against the revenue actually reported for the month, for the "
+        "whole account (assets/analytics/revenue.py)."
     ),
     columns=(
         Column("sale_month", pa.date32(), "month (first day)"),
         Column("platform", pa.string(), "conformed platform"),
-        Column("streams", pa.int64(), "streams in the month (v_streams_account_daily)"),
-        Column("rate_usd", pa.float64(), "revenue per stream used for the expectation"),
-        Column("expected_usd", pa.float64(), "streams × rate_usd"),
+        Column("streams", pa.int64(), "streams in the month of the catalogues whose royalty statements are loaded (distributors with royalty lines; else v_streams_account_daily)"),
+        Column("stream_days", pa.int64(), "days of the month with streams"),
+        Column("rate_usd", pa.float64(), "revenue per stream used for the expectation (streaming lines of the previous reported months)"),
+        Column("rate_months", pa.int64(), "earlier sale months the rate is from; 0 = the platform's all-time rate (no earlier month)"),
+        Column("expected_usd", pa.float64(), "streams × rate_usd; null unless every day of the month has streams"),
         Column("actual_usd", pa.float64(), "earnings reported so far for the month"),
         Column("difference_usd", pa.float64(), "actual − expected"),
         Column("status", pa.string(), "`reported`, `partial` (within the usual payment delay), `missing`"),
@@ -522,23 +535,27 @@ MARKET_DEMAND = CuratedTable(
     description=(
         "Where the audience is, for booking: per country (and city where a source gives it) the "
         "share of the artist's listening, its 28-day momentum, a demand score 0–100, an estimated "
-        "ticket demand and a recommendation with its reasons (assets/analytics/markets.py)."
+        "ticket demand and a recommendation with its reasons (assets/analytics/markets.py). Signals: "
+        "royalties by country of sale, country stream charts (TooLost, DistroKid's Apple Music page), "
+        "TikTok/YouTube follower territories, Linktree locations. `OU` (DistroKid's \"outside the US\"), "
+        "`ZZ` and TikTok's \"Others\" are never markets; the rows with `city` null add up to a share "
+        "of 1 minus what no source could place. Every volume is per 28 days."
     ),
     columns=(
-        Column("artist", pa.string(), "canonical artist; null = the whole account"),
+        Column("artist", pa.string(), "canonical artist; null = the whole account (every artist, and the account-wide sources)"),
         Column("country", pa.string(), "ISO 3166 alpha-2 code"),
         Column("country_name", pa.string(), "country name"),
-        Column("city", pa.string(), "city, when a source gives it; null = the whole country"),
-        Column("streams", pa.float64(), "streams attributed to the market over the recent window"),
-        Column("earnings_usd", pa.float64(), "royalty earnings from the market over the recent window, USD"),
-        Column("share", pa.float64(), "the market's share of the artist's listening, 0..1 (signals weighted)"),
-        Column("momentum_28d", pa.float64(), "growth of the last 28 days against the 28 before, as a ratio − 1; null when unknown"),
-        Column("demand_score", pa.float64(), "0–100"),
-        Column("est_ticket_demand", pa.int64(), "estimated tickets a show there could sell (see the conversion assumption)"),
+        Column("city", pa.string(), "city, when a source gives it (Linktree); null = the whole country"),
+        Column("streams", pa.float64(), "streams attributed to the market per 28 days: share × the artist's streams per 28 days (the fullest of daily streams, royalty pace, chart pace)"),
+        Column("earnings_usd", pa.float64(), "royalty earnings from the market per 28 days, at the pace of the last complete sale months, USD; null without royalties"),
+        Column("share", pa.float64(), "the market's share of the artist's listening, 0..1 (signals weighted: royalties 0.5, charts 0.2, social 0.2, links 0.1, renormalised over those the artist has)"),
+        Column("momentum_28d", pa.float64(), "growth against the period before as a ratio − 1 (royalties: the last complete sale month against the one before; snapshots: successive exports); null when unknown"),
+        Column("demand_score", pa.float64(), "0–100: volume (log scale), share, momentum and agreeing signals"),
+        Column("est_ticket_demand", pa.int64(), "estimated tickets: streams ÷ 3 streams per monthly listener × 1.5 % attendance (assumptions, configurable); null without a stream count"),
         Column("recommendation", pa.string(), "`BOOK`, `CONSIDER` or `MONITOR`"),
-        Column("reasons", pa.string(), "why, in sentences"),
-        Column("signals", pa.string(), "sources behind the figures (`royalties`, `toolost`, `tiktok`, ...)"),
-        Column("as_of", pa.date32(), "newest day of data behind the row"),
+        Column("reasons", pa.string(), "why, in sentences: thresholds passed and failed, each signal's figure, the momentum, the ticket arithmetic, what is missing"),
+        Column("signals", pa.string(), "signals with data for the market, comma separated (`royalties`, `toolost`, `distrokid`, `tiktok`, `linktree`, ...)"),
+        Column("as_of", pa.date32(), "newest day of the market data behind the row (royalties: the end of the newest complete sale month)"),
         *_created(),
     ),
     key=("artist", "country", "city"),

@@ -66,13 +66,17 @@ def ingest(
         lake.build_curated()
         platform.warehouse.refresh()
         analytics(platform, forecasts=False)
+    from assets.analytics.alerts import dispatch_quietly  # alerts never fail an ingest
+
+    dispatch_quietly(platform)
     step("done", 4, 4)
     return refused + results
 
 
 def analytics(platform: Platform, *, forecasts: bool = True, config=None) -> dict[str, int]:
-    """Viral moments and anomalies (and, with ``forecasts``, backtests and forecasts) of every
-    series in the warehouse, stored as analytics tables. Returns rows per table."""
+    """Viral moments, anomalies, ad attribution, lagged correlations, revenue and market demand
+    (and, with ``forecasts``, backtests and forecasts) from the warehouse, stored as analytics
+    tables. Returns rows per table."""
     from assets.analytics import run
     from assets.analytics.series import daily_series
 
@@ -81,6 +85,7 @@ def analytics(platform: Platform, *, forecasts: bool = True, config=None) -> dic
     try:
         series = daily_series(con)
         tables = run.detect(series, config)
+        tables.update(run.derive(con, series, config))
         if forecasts:
             tables.update(run.forecast(con, config, series))
     finally:
@@ -186,6 +191,36 @@ def forecast_summary(platform: Platform) -> dict:
     _, rows = query(platform, "SELECT * FROM forecast_backtest")
     columns, _ = query(platform, "SELECT * FROM forecast_backtest LIMIT 0")
     return summarise(pd.DataFrame(rows, columns=columns))
+
+
+HIGHLIGHTS_SQL = {
+    # markets worth a show, best first
+    "markets": "SELECT artist, country_name, demand_score, est_ticket_demand, recommendation, reasons "
+               "FROM market_demand WHERE recommendation IN ('BOOK', 'CONSIDER') AND city IS NULL "
+               "ORDER BY recommendation, demand_score DESC LIMIT 3",
+    # campaigns with a lift outside the counterfactual's interval
+    "attribution": "SELECT campaign_name, window_start, window_end, series_id, metric, lift, lift_pct, "
+                   "cost_per_incremental FROM ad_attribution WHERE significant AND lift > 0 "
+                   "ORDER BY lift_pct DESC LIMIT 3",
+    # platforms that lead others
+    "lags": "SELECT leader_series_id, follower_series_id, best_lag_days, correlation, p_value "
+            "FROM lagged_correlation WHERE p_value < 0.05 ORDER BY correlation DESC LIMIT 3",
+    # the newest month's rate of the biggest platforms
+    "revenue_per_stream": "SELECT platform, sale_month, sum(earnings_usd) / sum(quantity) AS revenue_per_stream "
+                          "FROM revenue_per_stream WHERE sale_month = (SELECT max(sale_month) FROM revenue_per_stream) "
+                          "AND platform IN ('spotify', 'apple_music') GROUP BY ALL HAVING sum(quantity) > 0 "
+                          "ORDER BY sum(quantity) DESC",
+}
+
+
+def highlights(platform: Platform) -> dict[str, list[dict]]:
+    """What the analytics found that a person acts on: markets to book, campaigns that lifted
+    streams, platforms that lead others, what a stream pays."""
+    out = {}
+    for name, sql in HIGHLIGHTS_SQL.items():
+        columns, rows = query(platform, sql)
+        out[name] = [dict(zip(columns, r)) for r in rows]
+    return out
 
 
 def summary(platform: Platform) -> dict:

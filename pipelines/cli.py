@@ -158,6 +158,10 @@ def demo(seed, as_json):
     summary["exports"] = len(files)
     summary["analytics"] = analytics_rows
     summary["forecasts"] = app.forecast_summary(platform)
+    summary["highlights"] = app.highlights(platform)
+    from assets.analytics.report import run_report
+
+    summary["report"], _ = run_report(platform)
     summary["quarantined"] = [r.to_json() for r in results if r.status == "quarantined"]
     kpi_rows = app.kpis(platform)
     summary["kpis"] = {"kpis": len({r["kpi"] for r in kpi_rows}),
@@ -178,6 +182,9 @@ def demo(seed, as_json):
             click.echo(f"  {s['platform']:<14} {s['days']:>4} days {s['streams']:>12,} streams")
         click.echo("analytics: " + ", ".join(f"{t} {n}" for t, n in analytics_rows.items()))
         click.echo(_forecast_line(summary["forecasts"]))
+        for line in _highlight_lines(summary["highlights"]):
+            click.echo(line)
+        click.echo(f"weekly report: {summary['report']} — soundlake report")
         k = summary["kpis"]
         click.echo(f"kpis: {k['kpis']} ({k['kpis'] - len(k['empty'])} with a value; empty: {', '.join(k['empty']) or 'none'})"
                    " — soundlake kpis")
@@ -187,10 +194,12 @@ def demo(seed, as_json):
 
 
 @main.command()
-@click.option("--no-forecasts", is_flag=True, help="Only viral moments and anomalies (seconds, what every ingest runs).")
+@click.option("--no-forecasts", is_flag=True,
+              help="Skip backtests and forecasts: only the analytics every ingest runs (seconds).")
 @click.option("--json", "as_json", is_flag=True, help="Print rows per analytics table as JSON.")
 def analytics(no_forecasts, as_json):
-    """Viral moments, anomalies, forecast backtests and forecasts of every series in the lake."""
+    """Viral moments, anomalies, ad attribution, lagged correlations, revenue, market demand,
+    forecast backtests and forecasts, from the whole lake."""
     platform = _platform()
     counts = app.analytics(platform, forecasts=not no_forecasts)
     if as_json:
@@ -198,14 +207,65 @@ def analytics(no_forecasts, as_json):
         return
     for name, n in counts.items():
         click.echo(f"{name:<20} {n:>8} rows")
+    for line in _highlight_lines(app.highlights(platform)):
+        click.echo(line)
     if not no_forecasts:
         click.echo(_forecast_line(app.forecast_summary(platform)))
+
+
+def _highlight_lines(h: dict) -> list[str]:
+    """The analytics a person acts on, a line each (what `app.highlights` found)."""
+    lines = []
+    for m in h["markets"]:
+        lines.append(f"market: {m['recommendation']} {m['country_name']}{' (' + m['artist'] + ')' if m['artist'] else ''}"
+                     f" — score {m['demand_score']:.0f}, ~{m['est_ticket_demand']} tickets: {m['reasons']}")
+    for a in h["attribution"]:
+        cost = f", {a['cost_per_incremental']:.3f} USD per incremental {a['metric'][:-1]}" if a["cost_per_incremental"] else ""
+        lines.append(f"ads: {a['campaign_name']} ({a['window_start']}..{a['window_end']}) on {a['series_id']}: "
+                     f"{a['lift']:+,.0f} ({a['lift_pct']:+.0f} % against the forecast){cost}")
+    for c in h["lags"]:
+        lines.append(f"lead: {c['leader_series_id']} → {c['follower_series_id']}: best lag {c['best_lag_days']} days "
+                     f"(r = {c['correlation']:.2f}, p = {c['p_value']:.3g})")
+    for r in h["revenue_per_stream"]:
+        lines.append(f"revenue per stream: {r['platform']} {r['revenue_per_stream'] * 1000:.2f} USD per 1,000 streams "
+                     f"({r['sale_month']:%Y-%m})")
+    return lines
 
 
 def _forecast_line(s: dict) -> str:
     return (f"forecasts: the champion beats the seasonal naive at {s['horizon']} days on "
             f"{s['champion_beats_seasonal_naive']} of {s['compared']} series with a year of history "
             f"(champions: {', '.join(f'{m} {n}' for m, n in s['champions'].items()) or 'none'})")
+
+
+@main.command()
+@click.option("--date", "report_date", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Day the report is made (default: today, UTC); names the file, and data after it is left out.")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Also copy the report to this file.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print {uri, out, date, period_start, period_end, charts, bytes, sections, ...} as JSON.")
+def report(report_date, out, as_json):
+    """Write the weekly HTML report to the curated zone (reports/<date>.html).
+
+    One self-contained page: headline KPIs, streams, viral moments, anomalies, forecasts, markets,
+    ad attribution and revenue, over the 7 days ending on the newest day of data. Prints where it was written.
+    """
+    from assets.analytics.report import run_report
+
+    uri, made = run_report(_platform(), report_date.date() if report_date else None)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(made.html, encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps({"uri": uri, "out": str(out) if out else None, "date": made.as_of.isoformat(),
+                               **made.summary()}, indent=2, default=_json_value))
+        return
+    click.echo(f"report: {uri}")
+    if out is not None:
+        click.echo(f"copied to {out}")
+    period = f"{made.period_start} to {made.period_end}" if made.period_end else "no daily data yet"
+    click.echo(f"week {period}, {made.charts} charts")
 
 
 @main.command()
@@ -230,6 +290,52 @@ def status(as_json):
         for u in r["unmapped_stores"]:
             click.echo(f"unmapped store ({r['source']}): {u['store']!r}, {u['lines']} lines, "
                        f"{u['earnings_usd']:.2f} USD: add it to STORE_PLATFORMS in assets/model.py")
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Show what would be sent; send and record nothing.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print {alerts: [{alert_id, kind, severity, subject, message, status, channels}], skipped, ...}.")
+def alerts(dry_run, as_json):
+    """Send alerts: new viral moments, anomalies, stale sources, expired browser sessions.
+
+    Channels: SOUNDLAKE_ALERT_WEBHOOK_URL (Slack-compatible JSON) and/or SOUNDLAKE_SMTP_HOST with
+    SOUNDLAKE_ALERT_EMAIL_TO (README, Alerts). Every event is sent once; every ingest does this too.
+    Exit status 0, or 1 when a configured channel failed (its alerts are retried next time) or is
+    half-configured; 2 when a SOUNDLAKE_ALERT_* threshold is not valid.
+    """
+    from assets.analytics.alerts import AlertConfig, dispatch
+
+    try:
+        config = AlertConfig.from_env()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    result = dispatch(_platform(), config, dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, default=str))
+    else:
+        for line in _alert_lines(result, config.max_age_days):
+            click.echo(line)
+    sys.exit(0 if result.ok else 1)
+
+
+def _alert_lines(result, max_age_days: int) -> list[str]:
+    lines = [f"channels: {', '.join(result.channels)}" if result.channels else
+             "channels: none configured (set SOUNDLAKE_ALERT_WEBHOOK_URL and/or SOUNDLAKE_SMTP_HOST with "
+             "SOUNDLAKE_ALERT_EMAIL_TO); nothing is sent"]
+    for a in result.alerts:
+        lines.append(f"{a['status']:<11} {a['severity']:<9} {a['kind']:<16} {a['subject']}")
+    if not result.alerts:
+        lines.append("nothing new to send" + (f" ({result.already_sent} sent before)" if result.already_sent else ""))
+    if result.skipped:
+        day = result.newest_day.isoformat() if result.newest_day else "?"
+        lines.append(f"skipped as older than {max_age_days} days before the newest data day ({day}): "
+                     + ", ".join(f"{n} {kind}" for kind, n in result.skipped.items()))
+    if result.gave_up:
+        lines.append(f"gave up on {result.gave_up} alert(s) no channel accepted within the retry window")
+    lines += [f"failed: {error}" for error in result.failures.values()]
+    lines += [f"not configured: {problem}" for problem in result.problems]
+    return lines
 
 
 KPI_ROWS_SHOWN = 10  # breakdown rows shown per KPI without --all

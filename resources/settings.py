@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -17,10 +17,58 @@ class S3Settings:
     bucket_prefix: str = ""
 
 
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Where alerts go (resources/alerts.py). Secrets (the webhook URL, the SMTP password) are
+    left out of ``repr`` so they never reach a log or a traceback through this object."""
+
+    webhook_url: str | None = field(default=None, repr=False)  # a Slack webhook URL is itself a secret
+    smtp_host: str | None = None
+    smtp_port: int | None = None  # default: 465 with SSL, 587 with STARTTLS, else 25
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_from: str | None = None
+    email_to: tuple[str, ...] = ()
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    problems: tuple[str, ...] = ()  # values that could not be read (reported by resources/alerts.py, never raised)
+
+    @classmethod
+    def from_env(cls, env) -> "AlertSettings":
+        def get(name: str) -> str | None:
+            value = (env.get(name) or "").strip()
+            return value or None
+
+        port = get("SOUNDLAKE_SMTP_PORT")
+        problems = ()
+        if port and not port.isdigit():  # a typo here must not stop every command: reported, not raised
+            problems, port = (f"SOUNDLAKE_SMTP_PORT={port!r} is not a port number",), None
+        return cls(
+            webhook_url=get("SOUNDLAKE_ALERT_WEBHOOK_URL"),
+            smtp_host=get("SOUNDLAKE_SMTP_HOST"),
+            smtp_port=int(port) if port else None,
+            smtp_user=get("SOUNDLAKE_SMTP_USER"),
+            smtp_password=env.get("SOUNDLAKE_SMTP_PASSWORD") or None,  # not stripped: spaces can be part of it
+            smtp_from=get("SOUNDLAKE_SMTP_FROM"),
+            email_to=tuple(a.strip() for a in (get("SOUNDLAKE_ALERT_EMAIL_TO") or "").replace(";", ",").split(",")
+                           if a.strip()),
+            smtp_starttls=_flag(env.get("SOUNDLAKE_SMTP_STARTTLS"), True),
+            smtp_ssl=_flag(env.get("SOUNDLAKE_SMTP_SSL"), False),
+            problems=problems,
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
     s3: S3Settings | None = None
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     @property
     def lake_dir(self) -> Path:
@@ -33,6 +81,11 @@ class Settings:
     @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
+
+    @property
+    def sessions_dir(self) -> Path:
+        """Browser sessions (Playwright ``storage_state`` JSON, ``<source>.json``): assets/analytics/alerts.py."""
+        return self.home / "sessions"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -49,4 +102,4 @@ class Settings:
                 region=env.get("SOUNDLAKE_S3_REGION", "us-east-1"),
                 bucket_prefix=env.get("SOUNDLAKE_S3_BUCKET_PREFIX", ""),
             )
-        return cls(home=home, s3=s3)
+        return cls(home=home, s3=s3, alerts=AlertSettings.from_env(env))

@@ -38,9 +38,17 @@ def test_asset_graph_snapshot():
     graph = defs.resolve_asset_graph()
     keys = sorted(k.to_user_string() for k in graph.get_all_asset_keys())
     assert keys == [
+        "analytics/ad_attribution",
+        "analytics/alerts",
         "analytics/anomalies",
         "analytics/forecast_backtest",
         "analytics/forecasts",
+        "analytics/lagged_correlation",
+        "analytics/market_demand",
+        "analytics/payment_delay",
+        "analytics/report",
+        "analytics/revenue_expected",
+        "analytics/revenue_per_stream",
         "analytics/viral_moments",
         "archive/raw",
         "curated/dim_ad_campaign",
@@ -86,13 +94,18 @@ def test_asset_graph_snapshot():
     checks = sorted(k.to_user_string() for k in graph.asset_check_keys)
     assert "staging/distrokid/bank_details:great_expectations_suite" in checks
     assert {s.name: s.cron_schedule for s in defs.schedules} == {"archive_daily": "0 4 * * *",
-                                                                  "analytics_daily": "0 6 * * *"}
+                                                                  "analytics_daily": "0 6 * * *",
+                                                                  "report_weekly": "0 7 * * 1"}
     viral = graph.get(dg.AssetKey(["analytics", "viral_moments"]))
     assert viral.parent_keys == {dg.AssetKey(["warehouse", "duckdb"])}
     # the model (backtests, champion selection) and its predictions are separate assets
     predictions = graph.get(dg.AssetKey(["analytics", "forecasts"]))
     assert dg.AssetKey(["analytics", "forecast_backtest"]) in predictions.parent_keys
-    assert [s.name for s in defs.sensors] == ["landing_sensor"]
+    assert [s.name for s in defs.sensors] == ["landing_sensor", "alert_on_run_failure"]
+    # the ingest job runs the fast analytics and the alerts, never the forecasts or the report
+    ingest = {k.to_user_string() for k in defs.resolve_job_def("ingest").asset_layer.executable_asset_keys}
+    assert {"analytics/market_demand", "analytics/revenue_expected", "analytics/alerts"} <= ingest
+    assert not {"analytics/forecasts", "analytics/report"} & ingest
 
 
 def _land_samples(home: Path) -> Settings:
@@ -139,6 +152,26 @@ def test_materialize_on_sqlite_instance(tmp_path):
     assert any(o.key.startswith("plots/viral_moments/") and o.key.endswith(".png") for o in storage.list("curated"))
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     assert con.execute("SELECT count(*) FROM viral_moments").fetchone()[0] == meta["dagster/row_count"].value
+    con.close()
+
+
+def test_every_analytics_threshold_is_run_config(tmp_path):
+    """The analytics' dataclass configs are Dagster run config, field for field: a run with other
+    thresholds gives other tables."""
+    settings = _land_samples(tmp_path / "home")
+    (tmp_path / "dagster").mkdir()
+    run_config = {"ops": {
+        "analytics__viral_moments": {"config": {"z_min": 1e9, "volume_min_by_metric": {"views": 1.0}}},
+        "analytics__market_demand": {"config": {"book_score": 101.0, "consider_score": 101.0}},
+    }}
+    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as instance:
+        result = defs.resolve_job_def("ingest").execute_in_process(
+            instance=instance, resources={"lake": LakeResource(home=str(tmp_path / "home"))}, run_config=run_config)
+        assert result.success
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    assert con.execute("SELECT count(*) FROM viral_moments").fetchone()[0] == 0  # no z-score reaches 1e9
+    recommendations = {r[0] for r in con.execute("SELECT DISTINCT recommendation FROM market_demand").fetchall()}
+    assert recommendations == {"MONITOR"}  # no score reaches 101
     con.close()
 
 

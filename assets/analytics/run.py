@@ -5,9 +5,10 @@ Each analytics table (``assets.model.ANALYTICS_TABLES``) is one Parquet file,
 run is reproducible from them), and shown by the warehouse as a view. The functions here are
 plain Python over a lake and a warehouse; the CLI and the Dagster assets call them.
 
-Viral moments and anomalies take seconds and run after every ingest. Forecasts (five models,
-rolling-origin backtests) take longer and run in ``soundlake analytics``, the demo and the
-Dagster assets ``analytics/forecast_backtest`` → ``analytics/forecasts``.
+Viral moments, anomalies (:func:`detect`), ad attribution, lagged correlations, the revenue
+tables and market demand (:func:`derive`) take seconds and run after every ingest. Forecasts
+(five models, rolling-origin backtests) take longer and run in ``soundlake analytics``, the demo
+and the Dagster assets ``analytics/forecast_backtest`` → ``analytics/forecasts``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from assets.model import ANALYTICS_TABLES, CuratedTable
 from resources.storage import LakeStorage
 
 from .anomalies import AnomalyConfig, detect_anomalies
+from .attribution import AttributionConfig, attribute_campaigns, lagged_correlations
+from .markets import MarketConfig, market_demand
+from .revenue import RevenueConfig, revenue_tables
 from .series import daily_series, monthly_revenue
 from .viral import ViralConfig, detect_moments
 
@@ -38,6 +42,9 @@ FORECAST_METRICS = ("streams", "followers", "views")
 class AnalyticsConfig:
     viral: ViralConfig = field(default_factory=ViralConfig)
     anomalies: AnomalyConfig = field(default_factory=AnomalyConfig)
+    attribution: AttributionConfig = field(default_factory=AttributionConfig)
+    revenue: RevenueConfig = field(default_factory=RevenueConfig)
+    markets: MarketConfig = field(default_factory=MarketConfig)
     forecast_metrics: tuple[str, ...] = FORECAST_METRICS
 
 
@@ -75,6 +82,16 @@ def detect(series: pd.DataFrame, config: AnalyticsConfig = AnalyticsConfig()) ->
     return {
         "viral_moments": detect_moments(series, config.viral),
         "anomalies": detect_anomalies(series, config.anomalies),
+    }
+
+
+def derive(con, series: pd.DataFrame, config: AnalyticsConfig = AnalyticsConfig()) -> dict[str, pd.DataFrame]:  # noqa: B008
+    """Ad attribution, lagged correlations, the revenue tables and market demand."""
+    return {
+        "ad_attribution": attribute_campaigns(con, series, config.attribution),
+        "lagged_correlation": lagged_correlations(series, config.attribution),
+        **revenue_tables(con, config.revenue),
+        "market_demand": market_demand(con, config.markets),
     }
 
 

@@ -720,10 +720,12 @@ def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list
     campaigns_file = out_dir / f"campaigns_{stamp}.json"
     campaigns_file.write_text(json.dumps(camp_rows, indent=2))
 
-    # An Ads Manager export of a second ad account billed in EUR, for the month before the API
+    # An Ads Manager export of a second ad account billed in EUR, for the ten days before the API
     # window: ';'-separated, decimal commas, BOM, the summary row first (as Ads Manager writes it).
+    # Its window starts on the day the demo's Spotify streams break out (distrokid's
+    # sample_spotify_daily: 70 days before the end), so ad attribution has a launch push to find.
     w_end = first - timedelta(days=1)
-    w_start = w_end - timedelta(days=29)
+    w_start = end - timedelta(days=69)
     header = ["Reporting starts", "Reporting ends", "Campaign name", "Ad set name", "Ad set delivery", "Reach",
               "Impressions", "Frequency", "Amount spent (EUR)", "CPM (cost per 1,000 impressions) (EUR)",
               "Link clicks", "CPC (cost per link click) (EUR)", "CTR (all)", "Clicks (all)", "CPC (all) (EUR)"]
