@@ -218,7 +218,8 @@ def _highlight_lines(h: dict) -> list[str]:
     lines = []
     for m in h["markets"]:
         lines.append(f"market: {m['recommendation']} {m['country_name']}{' (' + m['artist'] + ')' if m['artist'] else ''}"
-                     f" — score {m['demand_score']:.0f}, ~{m['est_ticket_demand']} tickets: {m['reasons']}")
+                     f" — score {m['demand_score']:.0f}, ~{m['est_ticket_demand']} tickets; "
+                     + ". ".join(m["reasons"].split(". ")[1:2]))  # the market's place and share (all: market_demand.reasons)
     for a in h["attribution"]:
         cost = f", {a['cost_per_incremental']:.3f} USD per incremental {a['metric'][:-1]}" if a["cost_per_incremental"] else ""
         lines.append(f"ads: {a['campaign_name']} ({a['window_start']}..{a['window_end']}) on {a['series_id']}: "

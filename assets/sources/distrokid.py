@@ -439,13 +439,24 @@ def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list
     lines = ["\t".join(["Reporting Date", "Sale Month", "Store", "Artist", "Title", "ISRC", "UPC", "Quantity",
                         "Team Percentage", "Song/Album", "Country of Sale", "Songwriter Royalties Withheld",
                         "Earnings (USD)"])]
-    for months_back in range(12, 0, -1):
-        sale = (end.replace(day=1) - timedelta(days=31 * months_back)).replace(day=1)
+    # Twelve sale months, each reported 62-82 days after it starts (as DistroKid does, about two
+    # months late): the newest is three months before `end`'s, so no line is reported after `end`.
+    # Spotify's quantities split the month's streams of the daily series (the DistroKid streams
+    # page draws from it too), so statements and daily streams agree as real ones roughly do.
+    spotify_by_month: dict[date, int] = {}
+    for day, streams in sample_spotify_daily(seed, end):
+        spotify_by_month[day.replace(day=1)] = spotify_by_month.get(day.replace(day=1), 0) + streams
+    for months_back in range(14, 2, -1):
+        index = end.year * 12 + end.month - 1 - months_back
+        sale = date(index // 12, index % 12 + 1, 1)
         reported = sale + timedelta(days=62 + rng.randint(0, 20))
+        month_streams = spotify_by_month.get(sale) if sale >= end - timedelta(days=364) else None
         for artist, title, isrc, upc in _SAMPLE_TRACKS:
             for store, rate, weight in _SAMPLE_STORES:
                 for country in rng.sample(_SAMPLE_COUNTRIES, k=3):
-                    qty = max(1, int(rng.expovariate(1 / (weight * 4 * (13 - months_back)))))
+                    qty = max(1, int(rng.expovariate(1 / (weight * 4 * (15 - months_back)))))
+                    if store == "Spotify" and month_streams:  # a share of the month's streams
+                        qty = max(1, int(month_streams / (len(_SAMPLE_TRACKS) * 3) * rng.uniform(0.7, 1.3)))
                     lines.append("\t".join([reported.isoformat(), sale.strftime("%Y-%m"), store, artist, title, isrc,
                                             upc, str(qty), "100", "Song", country, "0", f"{qty * rate:.8f}"]))
     bank = out_dir / f"dk_bank_details_{stamp}.tsv"

@@ -777,7 +777,8 @@ def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list
     """Two accounts' exports over 365 days ending at ``end`` (crossing New Year): Overview and
     FollowerHistory zipped as TikTok hands them out, Viewers, Content and FollowerTopTerritories as
     bare CSVs named the same way. Each account has a viral spike in the last two months and a day
-    of negative comments; the second account's exports use Spanish month names."""
+    of negative comments; the first also one three days before the demo's Spotify breakout; the
+    second account's exports use Spanish month names."""
     rng = random.Random(seed * 31 + 4)
     end = end or date.today() - timedelta(days=2)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -788,6 +789,9 @@ def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list
         when = datetime.combine(end + timedelta(days=1), time(10, 30 + n, 15), tzinfo=timezone.utc)
         stem = f"{start.isoformat()}_{int(when.timestamp())}_{account}"
         spike = days - 1 - rng.randint(12, 55)
+        # the main account's clip that set off the Spotify breakout of the demo three days later
+        # (distrokid.sample_spotify_daily breaks out on day days - 70)
+        lead = days - 73
         negative = rng.randint(30, days - 80)
         overview, followers, viewers = [], [], []
         total = int(base * 2.5)
@@ -796,6 +800,8 @@ def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list
             level = base * (0.6 + 0.8 * i / days) * (1.15 if d.weekday() >= 4 else 0.95)
             if i >= spike:
                 level *= 1 + 14 * 0.82 ** (i - spike)
+            if n == 0 and i >= lead:
+                level *= 1 + 6 * 0.8 ** (i - lead)
             views = max(0, int(rng.gauss(level, level * 0.12)))
             likes = int(views * rng.uniform(0.08, 0.13))
             comments = int(likes * rng.uniform(0.05, 0.12))
