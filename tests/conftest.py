@@ -137,3 +137,51 @@ def bedrot() -> Path:
     if not BEDROT.is_dir():
         pytest.skip(f"the BEDROT export fixtures are not at {BEDROT} (CI checks them out beside the repository)")
     return BEDROT
+
+
+@pytest.fixture(scope="session")
+def bedrot_lake(tmp_path_factory) -> Path:
+    """The BEDROT exports ingested once per session into a local lake (with the fast analytics).
+    Tests that use it through ``at_bedrot`` only read it."""
+    from tests.cli_helpers import run
+
+    if not BEDROT.is_dir():
+        pytest.skip(f"the BEDROT export fixtures are not at {BEDROT} (CI checks them out beside the repository)")
+    home = tmp_path_factory.mktemp("bedrot-lake") / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        _clear_s3_env(mp)
+        mp.setenv("SOUNDLAKE_HOME", str(home))
+        result = run("ingest", BEDROT)
+        assert result.exit_code == 0, result.output
+    return home
+
+
+@pytest.fixture
+def at_bedrot(bedrot_lake, monkeypatch) -> Path:
+    """``SOUNDLAKE_HOME`` pointing at the session's BEDROT lake (read it, don't change it)."""
+    _clear_s3_env(monkeypatch)
+    monkeypatch.setenv("SOUNDLAKE_HOME", str(bedrot_lake))
+    return bedrot_lake
+
+
+@pytest.fixture(scope="session")
+def demo_lake(tmp_path_factory) -> tuple[Path, str]:
+    """`soundlake demo` run once per session into a local lake: (home, what it printed). Tests
+    that use it through ``at_demo`` only read it."""
+    from tests.cli_helpers import run
+
+    home = tmp_path_factory.mktemp("demo-lake") / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        _clear_s3_env(mp)
+        mp.setenv("SOUNDLAKE_HOME", str(home))
+        result = run("demo")
+        assert result.exit_code == 0, result.output
+    return home, result.output
+
+
+@pytest.fixture
+def at_demo(demo_lake, monkeypatch) -> Path:
+    """``SOUNDLAKE_HOME`` pointing at the session's demo lake (read it, don't change it)."""
+    _clear_s3_env(monkeypatch)
+    monkeypatch.setenv("SOUNDLAKE_HOME", str(demo_lake[0]))
+    return demo_lake[0]

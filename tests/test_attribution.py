@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 
 import duckdb
 import numpy as np
@@ -28,7 +27,7 @@ from assets.analytics.attribution import (
 )
 from assets.analytics.forecast import ForecastConfig, make_models
 from assets.model import ANALYTICS_TABLES
-from tests.cli_helpers import query, run
+from tests.cli_helpers import query
 
 START = pd.Timestamp("2025-01-01")
 N = 240
@@ -379,32 +378,6 @@ def test_lagged_correlation_pairs():
 # --- the real exports and the demo ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def bedrot_home(tmp_path_factory):
-    from tests.conftest import BEDROT
-
-    if not BEDROT.is_dir():
-        pytest.skip(f"the BEDROT export fixtures are not at {BEDROT}")
-    home = tmp_path_factory.mktemp("attribution") / "home"
-    with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith("SOUNDLAKE_S3_"):
-                mp.delenv(name)
-        mp.setenv("SOUNDLAKE_HOME", str(home))
-        result = run("ingest", BEDROT)
-        assert result.exit_code == 0, result.output
-    return home
-
-
-@pytest.fixture
-def at_bedrot(bedrot_home, monkeypatch):
-    for name in list(os.environ):
-        if name.startswith("SOUNDLAKE_S3_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("SOUNDLAKE_HOME", str(bedrot_home))
-    return bedrot_home
-
-
 def test_the_real_campaigns(at_bedrot):
     rows = query("SELECT * FROM ad_attribution ORDER BY window_start, campaign_id, series_id")
     # 13 campaigns, none naming an artist with streams of their own: each on the account's
@@ -444,9 +417,7 @@ def test_the_real_lagged_correlations(at_bedrot):
         assert abs(r["correlation"]) < 0.5  # day-to-day changes: weak links, not shared trends
 
 
-def test_the_demo_launch_push(local_env):
-    result = run("demo")
-    assert result.exit_code == 0, result.output
+def test_the_demo_launch_push(at_demo):
     rows = {(r["campaign_name"], r["series_id"]): r for r in query("SELECT * FROM ad_attribution")}
     assert {name for name, _ in rows} >= {"Nova Lights - Static Bloom - EU", "Ivy Vale - Low Tide Radio - EU",
                                           "Nova Lights - Midnight Arcade - Streams",

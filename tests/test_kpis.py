@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import subprocess
 import sys
@@ -20,12 +19,9 @@ import duckdb
 import pytest
 
 from assets import kpis as K
-from assets.lake import MANIFEST_SCHEMA
-from assets.model import ANALYTICS_TABLES, TABLES
-from assets.reference import REFERENCE_TABLES
-from resources.warehouse import empty_select, run_sql_files
 from tests.cli_helpers import query, run
 from tests.conftest import BEDROT
+from tests.warehouse_helpers import insert, model
 
 IDS = set(K.ORDER)
 ROW_KEYS = {"kpi", "value", "unit", "period", "as_of", "artist", "breakdown"}
@@ -54,30 +50,6 @@ def bank_details() -> list[dict]:
 
 
 # --- the BEDROT exports, ingested once for the module -------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def bedrot_home(tmp_path_factory):
-    if not BEDROT.is_dir():
-        pytest.skip(f"the BEDROT export fixtures are not at {BEDROT}")
-    home = tmp_path_factory.mktemp("kpis") / "home"
-    with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith("SOUNDLAKE_S3_"):
-                mp.delenv(name)
-        mp.setenv("SOUNDLAKE_HOME", str(home))
-        result = run("ingest", BEDROT)
-        assert result.exit_code == 0, result.output
-    return home
-
-
-@pytest.fixture
-def at_bedrot(bedrot_home, monkeypatch):
-    for name in list(os.environ):
-        if name.startswith("SOUNDLAKE_S3_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("SOUNDLAKE_HOME", str(bedrot_home))
-    return bedrot_home
 
 
 def test_revenue_matches_the_statement(at_bedrot):
@@ -194,16 +166,14 @@ def test_json_and_table_shapes(at_bedrot):
 # --- the demo ------------------------------------------------------------------------------------
 
 
-def test_every_kpi_after_the_demo(local_env):
-    result = run("demo")
-    assert result.exit_code == 0, result.output
-    assert "kpis: 25 (" in result.output
+def test_every_kpi_after_the_demo(demo_lake, at_demo):
+    assert "kpis: 25 (" in demo_lake[1]
     rows = kpis_json()
     assert {r["kpi"] for r in rows} == IDS
     assert not [r for r in rows if (r["breakdown"] or "").startswith("error")]
     missing = {r["kpi"] for r in rows if r["value"] is None}
     assert missing == {"email_open_rate"}, missing
-    artists = {r[0] for r in duckdb.connect(str(local_env / "warehouse.duckdb"), read_only=True).execute(
+    artists = {r[0] for r in duckdb.connect(str(at_demo / "warehouse.duckdb"), read_only=True).execute(
         "SELECT DISTINCT artist FROM kpis WHERE artist IS NOT NULL").fetchall()}
     assert {"Nova Lights", "Ivy Vale"} <= artists
     nova = kpis_json("--artist", "nova.lights")
@@ -211,26 +181,6 @@ def test_every_kpi_after_the_demo(local_env):
 
 
 # --- the definitions on small hand-made data ---------------------------------------------------
-
-
-def model() -> duckdb.DuckDBPyConnection:
-    """An in-memory warehouse with the model's tables (empty, insertable) and the sql/*.sql views."""
-    con = duckdb.connect()
-    for name, table in {**TABLES, **ANALYTICS_TABLES}.items():
-        con.execute(f'CREATE TABLE "{name}" AS {empty_select(table.schema)}')
-    con.execute(f"CREATE TABLE lake_files_history AS {empty_select(MANIFEST_SCHEMA)}")
-    for name, build in REFERENCE_TABLES.items():
-        con.register("_reference", build())
-        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _reference')
-        con.unregister("_reference")
-    run_sql_files(con)
-    return con
-
-
-def insert(con, table: str, rows: list[dict]) -> None:
-    cols = list(dict.fromkeys(c for r in rows for c in r))  # a key missing from a row is null
-    con.executemany(f'INSERT INTO "{table}" ({", ".join(cols)}) VALUES ({", ".join("?" for _ in cols)})',
-                    [[r.get(c) for c in cols] for r in rows])
 
 
 def values(con) -> dict[tuple[str, str | None, str | None], dict]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 from datetime import date
 
-import duckdb
 import pandas as pd
 import pytest
 
@@ -19,33 +18,11 @@ from assets.analytics.markets import (
     recommend,
     ticket_demand,
 )
-from assets.lake import MANIFEST_SCHEMA
-from assets.model import ANALYTICS_TABLES, MARKET_DEMAND, TABLES
-from assets.reference import REFERENCE_TABLES
-from resources.warehouse import empty_select, run_sql_files
-from tests.cli_helpers import query, run
+from assets.model import MARKET_DEMAND
+from tests.cli_helpers import query
+from tests.warehouse_helpers import insert, model
 
 # --- a small warehouse ---------------------------------------------------------------------------
-
-
-def model() -> duckdb.DuckDBPyConnection:
-    """An in-memory warehouse: the model's tables (empty), the reference tables and the sql/ views."""
-    con = duckdb.connect()
-    for name, table in {**TABLES, **ANALYTICS_TABLES}.items():
-        con.execute(f'CREATE TABLE "{name}" AS {empty_select(table.schema)}')
-    con.execute(f"CREATE TABLE lake_files_history AS {empty_select(MANIFEST_SCHEMA)}")
-    for name, build in REFERENCE_TABLES.items():
-        con.register("_reference", build())
-        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _reference')
-        con.unregister("_reference")
-    run_sql_files(con)
-    return con
-
-
-def insert(con, table: str, rows: list[dict]) -> None:
-    cols = list(dict.fromkeys(c for r in rows for c in r))
-    con.executemany(f'INSERT INTO "{table}" ({", ".join(cols)}) VALUES ({", ".join("?" for _ in cols)})',
-                    [[r.get(c) for c in cols] for r in rows])
 
 
 def royalties(con, artist: str, lines: dict[tuple[str, str], float], reported: str = "2025-06-25",
@@ -328,8 +305,7 @@ def _table() -> pd.DataFrame:
     return pd.DataFrame(query("SELECT * FROM market_demand"))
 
 
-def test_real_fixtures(local_env, bedrot):
-    assert run("ingest", bedrot).exit_code == 0
+def test_real_fixtures(at_bedrot):
     df = _table()
     assert len(df) > 300
     assert set(df["artist"].dropna()) == {"ZONE A0", "PIG1987"} and df["artist"].isna().any()
@@ -357,8 +333,7 @@ def test_real_fixtures(local_env, bedrot):
     assert (df["recommendation"] == "MONITOR").sum() > 0.9 * len(df)  # the long tail
 
 
-def test_demo(local_env):
-    assert run("demo").exit_code == 0
+def test_demo(at_demo):
     df = _table()
     assert set(df["artist"].dropna()) == {"Nova Lights", "Ivy Vale"} and df["artist"].isna().any()
     assert df["city"].isna().all()

@@ -19,19 +19,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
 from assets import kpis as K
 from assets.analytics import report as R
 from assets.analytics.series import daily_series
-from assets.lake import MANIFEST_SCHEMA
-from assets.model import ANALYTICS_TABLES, TABLES
-from assets.reference import REFERENCE_TABLES
 from pipelines.app import Platform
-from resources.warehouse import empty_select, run_sql_files
 from tests.cli_helpers import query, run
-from tests.conftest import BEDROT
+from tests.warehouse_helpers import insert, model
 
 CHROMIUM = Path("/usr/bin/chromium")
 SECTIONS = ["kpis", "streams", "moments", "anomalies", "forecasts", "markets", "ads", "revenue"]
@@ -50,27 +45,6 @@ def day(n: int) -> date:
 
 
 # --- a small warehouse ---------------------------------------------------------------------------
-
-
-def model() -> duckdb.DuckDBPyConnection:
-    """An in-memory warehouse: the model's tables (empty, insertable), the reference tables and
-    the sql/*.sql views, as the real warehouse names them."""
-    con = duckdb.connect()
-    for name, table in {**TABLES, **ANALYTICS_TABLES}.items():
-        con.execute(f'CREATE TABLE "{name}" AS {empty_select(table.schema)}')
-    con.execute(f"CREATE TABLE lake_files_history AS {empty_select(MANIFEST_SCHEMA)}")
-    for name, build in REFERENCE_TABLES.items():
-        con.register("_reference", build())
-        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _reference')
-        con.unregister("_reference")
-    run_sql_files(con)
-    return con
-
-
-def insert(con, table: str, rows: list[dict]) -> None:
-    cols = list(dict.fromkeys(c for r in rows for c in r))
-    con.executemany(f'INSERT INTO "{table}" ({", ".join(cols)}) VALUES ({", ".join("?" for _ in cols)})',
-                    [[r.get(c) for c in cols] for r in rows])
 
 
 def forecast_rows(series_id: str, model_name: str, start: date, days: int, yhat: float, lo: float, hi: float,
@@ -412,30 +386,6 @@ def test_small_report_in_chromium(small, tmp_path):
 # --- the demo, the CLI, Dagster -------------------------------------------------------------------
 
 
-def _no_s3(mp) -> None:
-    for name in list(os.environ):
-        if name.startswith("SOUNDLAKE_S3_"):
-            mp.delenv(name)
-
-
-@pytest.fixture(scope="module")
-def demo_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("report-demo") / "home"
-    with pytest.MonkeyPatch.context() as mp:
-        _no_s3(mp)
-        mp.setenv("SOUNDLAKE_HOME", str(home))
-        result = run("demo")
-        assert result.exit_code == 0, result.output
-    return home
-
-
-@pytest.fixture
-def at_demo(demo_home, monkeypatch):
-    _no_s3(monkeypatch)
-    monkeypatch.setenv("SOUNDLAKE_HOME", str(demo_home))
-    return demo_home
-
-
 def report_json(*args) -> dict:
     result = run("report", "--json", *args)
     assert result.exit_code == 0, result.output
@@ -548,22 +498,7 @@ def test_report_on_s3(s3_env, minio_client):
 # --- the real exports -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def bedrot_home(tmp_path_factory):
-    if not BEDROT.is_dir():
-        pytest.skip(f"the BEDROT export fixtures are not at {BEDROT}")
-    home = tmp_path_factory.mktemp("report-bedrot") / "home"
-    with pytest.MonkeyPatch.context() as mp:
-        _no_s3(mp)
-        mp.setenv("SOUNDLAKE_HOME", str(home))
-        result = run("ingest", BEDROT)
-        assert result.exit_code == 0, result.output
-    return home
-
-
-def test_report_of_the_real_exports(bedrot_home, monkeypatch, tmp_path):
-    _no_s3(monkeypatch)
-    monkeypatch.setenv("SOUNDLAKE_HOME", str(bedrot_home))
+def test_report_of_the_real_exports(at_bedrot, tmp_path):
     got = report_json("--date", "2025-06-02")
     # TikTok's export is the newest (2025-05-27); DistroKid's Spotify ends 2025-05-25
     assert (got["period_start"], got["period_end"]) == ("2025-05-21", "2025-05-27")

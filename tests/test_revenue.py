@@ -4,7 +4,6 @@ against actual revenue, on a small in-memory warehouse and on the real BEDROT st
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import duckdb
 import pandas as pd
@@ -19,7 +18,7 @@ from assets.analytics.revenue import (
     usual_delay,
 )
 from assets.model import ANALYTICS_TABLES
-from tests.cli_helpers import query, run
+from tests.cli_helpers import query
 
 DDL = """
 CREATE TABLE fct_royalties (reporting_date DATE, sale_month DATE, store VARCHAR, platform VARCHAR, artist VARCHAR,
@@ -155,32 +154,6 @@ def test_no_statements_no_comparison():
 
 
 # --- the real statements -------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def bedrot_home(tmp_path_factory):
-    from tests.conftest import BEDROT
-
-    if not BEDROT.is_dir():
-        pytest.skip(f"the BEDROT export fixtures are not at {BEDROT}")
-    home = tmp_path_factory.mktemp("revenue") / "home"
-    with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith("SOUNDLAKE_S3_"):
-                mp.delenv(name)
-        mp.setenv("SOUNDLAKE_HOME", str(home))
-        result = run("ingest", BEDROT)
-        assert result.exit_code == 0, result.output
-    return home
-
-
-@pytest.fixture
-def at_bedrot(bedrot_home, monkeypatch):
-    for name in list(os.environ):
-        if name.startswith("SOUNDLAKE_S3_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("SOUNDLAKE_HOME", str(bedrot_home))
-    return bedrot_home
 
 
 def test_real_revenue_per_stream(at_bedrot):
