@@ -205,6 +205,21 @@ def parse_input(path: Path) -> InputDef:
     return InputDef(name=path.stem, definition=fields["definition"], sql=sql, path=path)
 
 
+def format_value(value, unit: str, missing: str = "-") -> str:
+    """A KPI value as a person reads it (the CLI and the weekly report): money with cents, a small
+    rate (USD per stream) with four significant digits, percentages with one decimal, counts whole."""
+    if value is None or pd.isna(value):
+        return missing
+    value = float(value)
+    if unit == "USD":
+        return f"{value:,.2f}"
+    if unit.startswith("USD per"):
+        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
+    if unit == "%":
+        return f"{value:,.1f}"
+    return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+
+
 def discover(kpi_dir: Path | None = None) -> list[KpiDef]:
     """Every KPI, by topic, then in :data:`ORDER`, then by id."""
     kpi_dir = kpi_dir or KPI_DIR

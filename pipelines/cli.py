@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from assets.kpis import format_value
+
 from . import app
 
 EXIT_QUARANTINED = 3
@@ -342,18 +344,6 @@ def _alert_lines(result, max_age_days: int) -> list[str]:
 KPI_ROWS_SHOWN = 10  # breakdown rows shown per KPI without --all
 
 
-def _kpi_value(value, unit: str) -> str:
-    if value is None:
-        return "-"
-    if unit == "USD":
-        return f"{value:,.2f}"
-    if unit.startswith("USD per"):
-        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.6f}"
-    if unit == "%":
-        return f"{value:,.1f}"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-
-
 def _kpi_block(kpi_id: str, rows: list[dict], limit: int | None) -> list[str]:
     """One KPI as text: ``id (unit, period, as of day)``, then a line per row: value, breakdown,
     and the row's period where it differs from the headline's."""
@@ -367,7 +357,7 @@ def _kpi_block(kpi_id: str, rows: list[dict], limit: int | None) -> list[str]:
     days = [r["as_of"] for r in rows if r["as_of"] is not None]
     about = ", ".join([unit, period] + ([f"as of {max(days).isoformat()}"] if days else []))
     shown = heads + (parts if limit is None else parts[:limit])
-    values = [_kpi_value(r["value"], unit) for r in shown]
+    values = [format_value(r["value"], unit) for r in shown]
     width = max(map(len, values), default=1)
     lines = [f"{kpi_id} ({about})"]
     for r, v in zip(shown, values):

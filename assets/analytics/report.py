@@ -70,6 +70,8 @@ from typing import TYPE_CHECKING, Any, Callable
 import duckdb
 import pandas as pd
 
+from ..kpis import format_value
+
 if TYPE_CHECKING:  # pragma: no cover
     from resources.storage import LakeStorage
 
@@ -265,16 +267,7 @@ def _day(v) -> str:
 
 
 def _kpi_value(value, unit: str) -> str:
-    if _missing(value):
-        return "–"
-    value = float(value)
-    if unit == "USD":
-        return f"{value:,.2f}"
-    if unit.startswith("USD per"):
-        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4f}"
-    if unit == "%":
-        return f"{value:,.1f}"
-    return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+    return "–" if _missing(value) else format_value(value, unit)
 
 
 def _who(artist) -> str:
