@@ -7,6 +7,7 @@ a temporary file beside the target and renames it; S3 objects only appear once f
 from __future__ import annotations
 
 import io
+import mimetypes
 import os
 import shutil
 import uuid
@@ -151,6 +152,12 @@ class LocalStorage:
         return str(base / key) if key else str(base)
 
 
+def _content_type(key: str) -> str:
+    """The object's type by its name, so a browser shows a report or a chart opened from MinIO
+    (``text/html``, ``image/png``) instead of downloading it; anything else is binary."""
+    return mimetypes.guess_type(key)[0] or "application/octet-stream"
+
+
 class S3Storage:
     """MinIO or any S3-protocol server through the ``minio`` client; one bucket per zone."""
 
@@ -184,10 +191,11 @@ class S3Storage:
         return name
 
     def put(self, zone: str, key: str, data: bytes) -> None:
-        self.client.put_object(self.bucket(zone), check_key(key), io.BytesIO(data), len(data))
+        self.client.put_object(self.bucket(zone), check_key(key), io.BytesIO(data), len(data),
+                               content_type=_content_type(key))
 
     def put_file(self, zone: str, key: str, path: Path) -> None:
-        self.client.fput_object(self.bucket(zone), check_key(key), str(path))
+        self.client.fput_object(self.bucket(zone), check_key(key), str(path), content_type=_content_type(key))
 
     def get(self, zone: str, key: str) -> bytes:
         from minio.error import S3Error

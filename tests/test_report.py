@@ -491,6 +491,8 @@ def test_report_on_s3(s3_env, minio_client):
     bucket = s3_env["SOUNDLAKE_S3_BUCKET_PREFIX"] + "curated"
     assert got["uri"] == f"s3://{bucket}/reports/2025-06-02.html"
     html = minio_client.get_object(bucket, "reports/2025-06-02.html").read().decode()
+    # served as a page, so MinIO's console and a shared link show it instead of downloading it
+    assert minio_client.stat_object(bucket, "reports/2025-06-02.html").content_type == "text/html"
     assert "No daily data in the warehouse yet" in html
     assert got["period_end"] is None and got["charts"] == 0
 
