@@ -114,13 +114,16 @@ def revenue_per_stream(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------------ payment delay
 
-DELAY_SQL = """
-SELECT source, date_diff('month', sale_month, date_trunc('month', reporting_date)::DATE)::BIGINT AS delay_months,
+def delay_sql(by: str) -> str:
+    """Royalty lines and earnings per ``by`` (``source`` or ``platform``) × months from the sale
+    month to the month of the reporting date."""
+    return f"""
+SELECT {by}, date_diff('month', sale_month, date_trunc('month', reporting_date)::DATE)::BIGINT AS delay_months,
        count(*)::BIGINT AS lines, sum(earnings_usd) AS earnings_usd
 FROM fct_royalties
 WHERE sale_month IS NOT NULL AND reporting_date IS NOT NULL
 GROUP BY ALL
-ORDER BY source, delay_months
+ORDER BY {by}, delay_months
 """
 
 
@@ -132,7 +135,7 @@ def _with_shares(df: pd.DataFrame, by: str) -> pd.DataFrame:
 
 def payment_delay(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per source × delay in months: lines, earnings, share and cumulative share of the earnings."""
-    df = con.execute(DELAY_SQL).df()
+    df = con.execute(delay_sql("source")).df()
     if df.empty:
         return pd.DataFrame(columns=PAYMENT_DELAY_COLUMNS)
     return _with_shares(df, "source")[PAYMENT_DELAY_COLUMNS].reset_index(drop=True)
@@ -159,14 +162,6 @@ SELECT sale_month, platform,
 FROM (SELECT *, (coalesce(item_type, '') = 'Album' OR platform = 'itunes'
                  OR lower(store) LIKE '%download%') AS is_download
       FROM fct_royalties WHERE sale_month IS NOT NULL AND platform IS NOT NULL)
-GROUP BY ALL
-"""
-
-PLATFORM_DELAY_SQL = """
-SELECT platform, date_diff('month', sale_month, date_trunc('month', reporting_date)::DATE)::BIGINT AS delay_months,
-       count(*)::BIGINT AS lines, sum(earnings_usd) AS earnings_usd
-FROM fct_royalties
-WHERE sale_month IS NOT NULL AND reporting_date IS NOT NULL
 GROUP BY ALL
 """
 
@@ -223,7 +218,7 @@ def revenue_expected(con: duckdb.DuckDBPyConnection, config: RevenueConfig = Rev
     if streams.empty:
         return pd.DataFrame(columns=REVENUE_EXPECTED_COLUMNS)
     royalties = _months(con.execute(ROYALTY_MONTHS_SQL).df(), "sale_month")
-    delays = con.execute(PLATFORM_DELAY_SQL).df()
+    delays = con.execute(delay_sql("platform")).df()
     overall = usual_delay(delays, config.partial_share)
     rows = []
     for r in streams.sort_values(["sale_month", "platform"]).itertuples(index=False):
