@@ -584,9 +584,20 @@ def _types_mapper(t: pa.DataType):
     return None
 
 
-def _conform(df: pd.DataFrame, schema: pa.Schema, what: str) -> pa.Table:
-    """``df`` as a table of exactly ``schema`` (missing optional columns null); a column that
-    cannot take its type is a ParseError naming it."""
+def _conform(df: pd.DataFrame | pa.Table, schema: pa.Schema, what: str) -> pa.Table:
+    """``df`` (a DataFrame or an Arrow table) as a table of exactly ``schema`` (missing optional
+    columns null); a column that cannot take its type is a ParseError naming it."""
+    if isinstance(df, pa.Table):
+        arrays = []
+        for f in schema:
+            if f.name not in df.column_names:
+                arrays.append(pa.nulls(df.num_rows, f.type))
+                continue
+            try:
+                arrays.append(df[f.name].cast(f.type))
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+                raise ParseError(f"{what}: column {f.name!r} cannot be read as {f.type} ({exc})") from None
+        return pa.Table.from_arrays(arrays, schema=schema)
     arrays = []
     for f in schema:
         if f.name not in df.columns:
