@@ -18,11 +18,16 @@ Workloads:
 * ``kpi_queries``: on a synthetic curated lake of ``--kpi-rows`` fact rows (default 10 M, written
   once with pyarrow by :func:`write_kpi_lake`), the warehouse refresh (views, KPI inputs, the
   ``kpis`` table), each KPI input rebuilt once, then every KPI's SQL (``sql/kpis/*.sql``)
-  ``--queries`` times; p50 and p95 per KPI, compared on the worst p95.
+  ``--queries`` times; p50 and p95 per KPI, compared on the worst p95;
+* ``cli_help``, ``cli_ingest_small_file``, ``cli_ingest_fixtures``: what a person waits for at the
+  terminal, the whole process ``python -m pipelines.cli --help``, ``... ingest <a 100-line
+  bank-details TSV>`` and ``... ingest ../shared/fixtures/bedrot`` into an empty
+  ``SOUNDLAKE_HOME``, interpreter start and imports included; compared on wall time, and the CLI
+  must exit 0 (``n/a`` when the fixtures folder is absent).
 
-Times are measured in the worker around the workload's call only (not the interpreter start or
-the imports); peak RSS is the worker process's ``ru_maxrss`` as the parent gets it from
-``os.wait4``, so it includes the imports.
+Times of the first four are measured in the worker around the workload's call only (not the
+interpreter start or the imports); peak RSS is the worker process's ``ru_maxrss`` as the parent
+gets it from ``os.wait4``, so it includes the imports. ``--workloads`` runs a subset.
 
 This file is also the worker: the harness runs it as a script (``python benchmarks/__init__.py
 --worker ...``), so the worker imports only the code under test and the standard library at
@@ -48,9 +53,15 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKER = Path(__file__).resolve()
 RESULTS = ROOT / ".bench" / "last.json"
 
-WORKLOADS = ("ingest_bank_details", "rebuild_curated", "query_royalties_by_store", "kpi_queries")
+CLI_WORKLOADS = ("cli_help", "cli_ingest_small_file", "cli_ingest_fixtures")
+WORKLOADS = ("ingest_bank_details", "rebuild_curated", "query_royalties_by_store", "kpi_queries", *CLI_WORKLOADS)
+GROUPS = {"cli": CLI_WORKLOADS}  # names --workloads accepts for several workloads
+# workloads on the lake ingest_bank_details builds (selecting one runs the ingest first)
+NEEDS_INGEST = ("rebuild_curated", "query_royalties_by_store")
 # workloads on a lake of their own (not the one ingest_bank_details builds)
 OWN_LAKE = {"kpi_queries"}
+CLI_SMALL_ROWS = 100  # lines of the bank-details TSV of cli_ingest_small_file
+FIXTURES = ROOT.parent / "shared" / "fixtures" / "bedrot"  # the real exports beside the repository
 QUERY = "SELECT store, sum(earnings_usd) FROM fct_royalties GROUP BY store"
 
 BANK_HEADER = (
@@ -334,15 +345,40 @@ def _need(module: str, *names: str):
 
 
 def _check_code_root(code_root: Path) -> None:
-    """The code under test really is the one at ``code_root`` (not the editable install's)."""
+    """The code under test really is the one at ``code_root`` (not the editable install's). Asks the
+    import system where each package would come from without running it, so a CLI run imports
+    nothing more than the CLI itself does."""
+    import importlib.util
+
     for name in ("assets", "pipelines", "resources"):
-        try:
-            mod = __import__(name)
-        except ImportError:
+        spec = importlib.util.find_spec(name)
+        if spec is None:
             continue
-        where = Path(getattr(mod, "__file__", None) or next(iter(getattr(mod, "__path__", [""])))).resolve()
+        where = Path(spec.origin or next(iter(spec.submodule_search_locations or [""]))).resolve()
         if not where.is_relative_to(code_root):
             raise Unavailable(f"the code under test has no {name} package (it came from {where})")
+
+
+EXIT_UNAVAILABLE = 97  # the CLI wrapper's exit status when the code under test is not there (reason in --result)
+
+
+def cli_main(code_root: Path, result: Path, args: list[str]) -> int:
+    """``python -m pipelines.cli ARGS`` run with the code at ``code_root``, once it is sure that code is
+    what imports. The process's exit status is the CLI's."""
+    import runpy
+
+    code_root = code_root.resolve()
+    sys.path[0] = str(code_root)  # as with `python -m` in code_root: the working directory first
+    try:
+        if not (code_root / "pipelines" / "cli.py").is_file():
+            raise Unavailable("the code under test has no pipelines/cli.py")
+        _check_code_root(code_root)
+    except Unavailable as exc:
+        result.write_text(json.dumps({"status": NA, "reason": str(exc)}))
+        return EXIT_UNAVAILABLE
+    sys.argv = [str(code_root / "pipelines" / "cli.py"), *args]
+    runpy.run_module("pipelines.cli", run_name="__main__", alter_sys=True)
+    return 0
 
 
 def _kpi_work(platform, queries: int) -> dict:
@@ -432,6 +468,8 @@ def worker_main(argv: list[str]) -> int:
         counts = write_kpi_lake(Path(argv[1]), int(argv[2]))
         print(json.dumps(counts))
         return 0
+    if argv[:1] == ["--cli"]:  # python benchmarks/__init__.py --cli CODE_ROOT RESULT ARGS...: the CLI
+        return cli_main(Path(argv[1]), Path(argv[2]), argv[3:])
     p = argparse.ArgumentParser()
     p.add_argument("--worker", required=True, choices=WORKLOADS)
     p.add_argument("--code-root", required=True, type=Path)
@@ -486,19 +524,23 @@ class Side:
         self.label, self.code_root, self.describe = label, code_root, describe
 
 
-def run_worker(side: Side, workload: str, home: Path, data: Path, queries: int, scratch: Path) -> dict:
-    """One workload in a fresh process; its result plus the parent's wall time and peak RSS."""
-    result = scratch / f"{side.label}-{workload}-{time.monotonic_ns()}.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SOUNDLAKE_")}
+def compile_code(code_root: Path) -> None:
+    """Byte-compile the packages at ``code_root``, as a first run of the CLI does: no side pays for
+    compiling its code in a timed run, whatever ``__pycache__`` the working tree happens to have
+    (``__pycache__`` is gitignored)."""
+    import compileall
+
+    for init in sorted(code_root.glob("*/__init__.py")):
+        compileall.compile_dir(init.parent, quiet=1)
+
+
+def _spawn(side: Side, cmd: list[str], home: Path, log: Path) -> tuple[int, float, float, float]:
+    """``cmd`` in a fresh process with the side's code first on the path and ``home`` as
+    ``SOUNDLAKE_HOME`` (local backend, no Dagster instance of the user's, GX analytics off);
+    its exit status, wall seconds, peak RSS in MiB and CPU seconds (user + system; ``os.wait4``)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOUNDLAKE_") and k != "DAGSTER_HOME"}
     env.update(SOUNDLAKE_HOME=str(home), PYTHONPATH=str(side.code_root), GX_ANALYTICS_ENABLED="false",
                PYTHONHASHSEED="0")
-    cmd = [sys.executable, str(WORKER), "--worker", workload, "--code-root", str(side.code_root),
-           "--data", str(data), "--queries", str(queries), "--result", str(result)]
-    if workload in OWN_LAKE:  # the workload reads the synthetic lake passed as ``data``
-        home.mkdir(parents=True, exist_ok=True)
-        if not (home / "lake").exists():
-            (home / "lake").symlink_to(data.resolve(), target_is_directory=True)
-    log = scratch / f"{side.label}-{workload}.log"
     with open(log, "wb") as out:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=side.code_root, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -506,33 +548,75 @@ def run_worker(side: Side, workload: str, home: Path, data: Path, queries: int, 
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
     peak_mib = usage.ru_maxrss / 1024 if sys.platform != "darwin" else usage.ru_maxrss / 2**20
-    if proc.returncode != 0 or not result.exists():
-        tail = log.read_text(errors="replace")[-1500:]
-        return {"status": ERROR, "reason": f"the worker exited with status {proc.returncode}: {tail}",
+    return proc.returncode, wall, peak_mib, usage.ru_utime + usage.ru_stime
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-1500:]
+
+
+def run_worker(side: Side, workload: str, home: Path, data: Path, queries: int, scratch: Path) -> dict:
+    """One workload in a fresh process; its result plus the parent's wall time and peak RSS."""
+    result = scratch / f"{side.label}-{workload}-{time.monotonic_ns()}.json"
+    cmd = [sys.executable, str(WORKER), "--worker", workload, "--code-root", str(side.code_root),
+           "--data", str(data), "--queries", str(queries), "--result", str(result)]
+    if workload in OWN_LAKE:  # the workload reads the synthetic lake passed as ``data``
+        home.mkdir(parents=True, exist_ok=True)
+        if not (home / "lake").exists():
+            (home / "lake").symlink_to(data.resolve(), target_is_directory=True)
+    log = scratch / f"{side.label}-{workload}.log"
+    code, wall, peak_mib, _cpu = _spawn(side, cmd, home, log)
+    if code != 0 or not result.exists():
+        return {"status": ERROR, "reason": f"the worker exited with status {code}: {_tail(log)}",
                 "wall_s": wall, "peak_rss_mib": peak_mib}
     out = json.loads(result.read_text())
     out.update(wall_s=wall, peak_rss_mib=peak_mib)
     return out
 
 
+def run_cli(side: Side, workload: str, home: Path, args: list[str], scratch: Path) -> dict:
+    """``python -m pipelines.cli ARGS`` of the side's code in a fresh process, timed from the outside:
+    the wall seconds a person waits (interpreter start and imports included), peak RSS, exit status,
+    and CPU seconds (wall time well above them means the CLI waits: on subprocesses, I/O, a lock).
+    Anything but exit status 0 is a failure."""
+    result = scratch / f"{side.label}-{workload}-{time.monotonic_ns()}.json"
+    cmd = [sys.executable, str(WORKER), "--cli", str(side.code_root), str(result), *args]
+    log = scratch / f"{side.label}-{workload}.log"
+    code, wall, peak_mib, cpu = _spawn(side, cmd, home, log)
+    if code == EXIT_UNAVAILABLE and result.exists():
+        return {**json.loads(result.read_text()), "exit_code": code}
+    out = {"status": "ok" if code == 0 else ERROR, "seconds": wall, "wall_s": wall, "cpu_s": cpu,
+           "peak_rss_mib": peak_mib, "exit_code": code}
+    if code != 0:
+        out["reason"] = f"`soundlake {' '.join(args)}` exited with status {code}: {_tail(log)}"
+    return out
+
+
 def _metric(workload: str, run: dict) -> float:
     """The time a workload is compared on: ms around the call; for the query, its p50; for the
-    KPIs, the worst p95 of any KPI."""
+    KPIs, the worst p95 of any KPI; for the CLI, the wall time of the process."""
+    if workload in CLI_WORKLOADS:
+        return run["wall_s"] * 1000
     if workload == "kpi_queries":
         return run["p95_ms"]
     return run["p50_ms"] if workload == "query_royalties_by_store" else run["seconds"] * 1000
 
 
 def summarise(runs: dict[str, dict[str, list[dict]]]) -> dict[str, dict]:
+    """Medians and ratios of the workloads that ran. A failure of the baseline is ``n/a``, of the
+    working tree an error, unless the input itself is missing (no fixtures folder): ``n/a`` too."""
     out = {}
-    for workload in WORKLOADS:
+    for workload in (w for w in WORKLOADS if w in runs["current"]):
         entry: dict = {}
         for label in ("baseline", "current"):
             mine = runs[label][workload]
             ok = [r for r in mine if r.get("status") == "ok"]
             if not mine or len(ok) < len(mine):
                 bad = next((r for r in mine if r.get("status") != "ok"), {"reason": "not run"})
-                entry[label] = {"status": NA if label == "baseline" else ERROR, "reason": bad.get("reason")}
+                entry[label] = {"status": NA if label == "baseline" or bad.get("input_missing") else ERROR,
+                                "reason": bad.get("reason")}
+                if workload in CLI_WORKLOADS:
+                    entry[label]["exit_codes"] = [r.get("exit_code") for r in mine]
                 continue
             entry[label] = {
                 "status": "ok",
@@ -544,6 +628,9 @@ def summarise(runs: dict[str, dict[str, list[dict]]]) -> dict[str, dict]:
             }
             if workload == "query_royalties_by_store":
                 entry[label]["p95_ms"] = statistics.median(r["p95_ms"] for r in ok)
+            if workload in CLI_WORKLOADS:
+                entry[label]["exit_codes"] = [r.get("exit_code") for r in ok]
+                entry[label]["cpu_s"] = statistics.median(r["cpu_s"] for r in ok)
             if workload == "kpi_queries":
                 ids = sorted(set.intersection(*(set(r.get("kpis", {})) for r in ok)))
                 entry[label]["kpis"] = {k: {m: statistics.median(r["kpis"][k][m] for r in ok) for m in ("p50_ms", "p95_ms")}
@@ -559,6 +646,8 @@ def summarise(runs: dict[str, dict[str, list[dict]]]) -> dict[str, dict]:
         }
         if workload == "query_royalties_by_store":
             ratio["p95"] = c["p95_ms"] / b["p95_ms"] if both and b["p95_ms"] > 0 else None
+        if workload in CLI_WORKLOADS:
+            ratio["cpu"] = c["cpu_s"] / b["cpu_s"] if both and b["cpu_s"] > 0 else None
         if workload == "kpi_queries":
             ratio["kpis_p95"] = {k: (c["kpis"][k]["p95_ms"] / b["kpis"][k]["p95_ms"]
                                      if both and k in b["kpis"] and b["kpis"][k]["p95_ms"] > 0 else None)
@@ -569,7 +658,9 @@ def summarise(runs: dict[str, dict[str, list[dict]]]) -> dict[str, dict]:
 
 
 def _fmt(value: float | None, unit: str = "") -> str:
-    return NA if value is None else f"{value:,.1f}{unit}" if unit else f"{value:.2f}x"
+    if value is None:
+        return NA
+    return f"{value:,.2f}{unit}" if unit == " s" else f"{value:,.1f}{unit}" if unit else f"{value:.2f}x"
 
 
 def render_table(report: dict) -> str:
@@ -579,11 +670,20 @@ def render_table(report: dict) -> str:
         b, c, r = e["baseline"], e["current"], e["ratio"]
         bt = b.get("time_ms") if b["status"] == "ok" else None
         ct = c.get("time_ms") if c["status"] == "ok" else None
-        name = workload + {"query_royalties_by_store": " (p50)", "kpi_queries": " (worst p95)"}.get(workload, "")
-        rows.append((name, _fmt(bt, " ms") if bt is not None else b["status"], _fmt(ct, " ms") if ct is not None
-                     else c["status"], _fmt(r["time"]), _fmt(b.get("peak_rss_mib"), " MiB") if bt is not None
-                     else b["status"], _fmt(c.get("peak_rss_mib"), " MiB") if ct is not None else c["status"],
-                     _fmt(r["peak_rss"])))
+        cli = workload in CLI_WORKLOADS
+        unit, scale = (" s", 1000) if cli else (" ms", 1)
+        name = workload + {"query_royalties_by_store": " (p50)", "kpi_queries": " (worst p95)"}.get(
+            workload, " (wall)" if cli else "")
+        rows.append((name, _fmt(bt / scale, unit) if bt is not None else b["status"],
+                     _fmt(ct / scale, unit) if ct is not None else c["status"], _fmt(r["time"]),
+                     _fmt(b.get("peak_rss_mib"), " MiB") if bt is not None else b["status"],
+                     _fmt(c.get("peak_rss_mib"), " MiB") if ct is not None else c["status"], _fmt(r["peak_rss"])))
+        if cli:
+            rows.append(("  CPU user+sys", _fmt(b.get("cpu_s"), " s") if bt is not None else "",
+                         _fmt(c.get("cpu_s"), " s") if ct is not None else "", _fmt(r.get("cpu")), "", "", ""))
+            codes = [", ".join(str(x) for x in sorted({x for x in side.get("exit_codes") or [] if x is not None})) or "-"
+                     for side in (b, c)]
+            rows.append(("  exit status", *codes, "", "", "", ""))
         if workload == "query_royalties_by_store":
             rows.append(("  (p95)", _fmt(b.get("p95_ms"), " ms") if bt is not None else b["status"],
                          _fmt(c.get("p95_ms"), " ms") if ct is not None else c["status"], _fmt(r.get("p95")),
@@ -603,7 +703,8 @@ def render_table(report: dict) -> str:
     head = [
         f"baseline: {meta['baseline']['rev']} ({meta['baseline']['commit'][:12]})",
         f"current:  {meta['current']['describe']}",
-        (f"{meta['rows']:,} rows, {meta['repeat']} interleaved repeat(s), medians; "
+        (f"{meta['rows']:,} rows, " if "ingest_bank_details" in meta.get("workloads", WORKLOADS) else "") +
+        (f"{meta['repeat']} interleaved repeat(s), medians; "
          "ratio = current / baseline (below 1.00x: the working tree is faster / smaller)"),
         "",
     ]
@@ -615,6 +716,22 @@ def render_table(report: dict) -> str:
     return "\n".join(head + lines + ([""] + notes if notes else [])) + "\n"
 
 
+def select(spec: str | None) -> tuple[str, ...]:
+    """The workloads ``--workloads`` names (comma separated; ``cli`` = the three CLI workloads), in
+    the harness's order, with ``ingest_bank_details`` added when a workload needs its lake."""
+    if not spec:
+        return WORKLOADS
+    names = {n.strip() for n in spec.split(",") if n.strip()}
+    unknown = sorted(names - set(WORKLOADS) - set(GROUPS))
+    if unknown or not names:
+        raise ValueError(f"unknown workload(s) {', '.join(unknown) or repr(spec)}; "
+                         f"known: {', '.join(WORKLOADS)}, or {', '.join(GROUPS)}")
+    chosen = {w for n in names for w in GROUPS.get(n, (n,))}
+    if chosen & set(NEEDS_INGEST):
+        chosen.add("ingest_bank_details")
+    return tuple(w for w in WORKLOADS if w in chosen)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     p.add_argument("--baseline", metavar="REV", help="git revision to compare with (default: HEAD~1, else HEAD)")
@@ -623,11 +740,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--queries", type=int, default=50, help="repeats of the query workloads, per KPI too (50)")
     p.add_argument("--kpi-rows", type=int, default=10_000_000,
                    help="fact rows of the synthetic lake of the KPI workload (10000000)")
+    p.add_argument("--workloads", metavar="A,B", help=f"only these workloads (default: all): {', '.join(WORKLOADS)}; "
+                   "'cli' = the cli_* ones")
+    p.add_argument("--fixtures", type=Path, default=FIXTURES,
+                   help="folder of real exports for cli_ingest_fixtures (../shared/fixtures/bedrot beside the "
+                        "repository); absent: that workload is n/a")
     p.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
     p.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON report (.bench/last.json)")
     args = p.parse_args(argv)
     if args.rows < 1 or args.repeat < 1 or args.queries < 1 or args.kpi_rows < 1:
         p.error("--rows, --kpi-rows, --repeat and --queries must be at least 1")
+    try:
+        workloads = select(args.workloads)
+    except ValueError as exc:
+        p.error(str(exc))
+    fixtures = args.fixtures.resolve()
 
     rev = args.baseline or default_baseline()
     commit = resolve(rev)
@@ -640,32 +767,51 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _git("worktree", "add", "--detach", "--quiet", str(tree), commit)
         baseline = Side("baseline", tree, f"{rev} ({commit[:12]})")
-        data = write_bank_details(scratch / "input" / "dk_bank_details_20250115_060000.tsv", args.rows)
+        data = scratch / "input" / "dk_bank_details_20250115_060000.tsv"
+        if "ingest_bank_details" in workloads:
+            write_bank_details(data, args.rows)
         kpi_lake = scratch / "input" / "kpi-lake"
-        print(f"writing the KPI workload's lake ({args.kpi_rows:,} fact rows)", file=sys.stderr, flush=True)
-        made = subprocess.run([sys.executable, str(WORKER), "--kpi-lake", str(kpi_lake), str(args.kpi_rows)], cwd=ROOT,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, check=False)
-        if made.returncode != 0:
-            raise SystemExit(f"benchmarks: could not write the KPI lake: {made.stderr[-2000:]}")
-        runs: dict[str, dict[str, list[dict]]] = {s: {w: [] for w in WORKLOADS} for s in ("baseline", "current")}
+        if "kpi_queries" in workloads:
+            print(f"writing the KPI workload's lake ({args.kpi_rows:,} fact rows)", file=sys.stderr, flush=True)
+            made = subprocess.run([sys.executable, str(WORKER), "--kpi-lake", str(kpi_lake), str(args.kpi_rows)],
+                                  cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+                                  check=False)
+            if made.returncode != 0:
+                raise SystemExit(f"benchmarks: could not write the KPI lake: {made.stderr[-2000:]}")
+        small = scratch / "input-cli" / "dk_bank_details_20250115_060000.tsv"
+        if "cli_ingest_small_file" in workloads:
+            write_bank_details(small, CLI_SMALL_ROWS)
+        cli_args = {"cli_help": ["--help"], "cli_ingest_small_file": ["ingest", str(small)],
+                    "cli_ingest_fixtures": ["ingest", str(fixtures)]}
+        for side in (baseline, current):
+            compile_code(side.code_root)
+            if set(workloads) & set(CLI_WORKLOADS):  # untimed: the first process reads every module from disk
+                run_cli(side, "warm-up", scratch / f"home-{side.label}-warm-up", ["--help"], scratch)
+        runs: dict[str, dict[str, list[dict]]] = {s: {w: [] for w in workloads} for s in ("baseline", "current")}
         for rep in range(args.repeat):
             order = (baseline, current) if rep % 2 == 0 else (current, baseline)
             for side in order:
                 home = scratch / f"home-{side.label}-{rep}"
                 prior_ok = True
-                for workload in WORKLOADS:
-                    if not prior_ok and workload not in OWN_LAKE:
+                for workload in workloads:
+                    if workload == "cli_ingest_fixtures" and not fixtures.is_dir():
+                        runs[side.label][workload].append(
+                            {"status": NA, "reason": f"no fixtures folder at {fixtures}", "input_missing": True})
+                        continue
+                    if not prior_ok and workload in NEEDS_INGEST:
                         runs[side.label][workload].append(
                             {"status": NA, "reason": "needs the ingest_bank_details lake, which failed"})
                         continue
                     print(f"[{rep + 1}/{args.repeat}] {side.label:8} {workload}", file=sys.stderr, flush=True)
-                    if workload in OWN_LAKE:
-                        own = scratch / f"home-{side.label}-{rep}-{workload}"
+                    own = scratch / f"home-{side.label}-{rep}-{workload}"  # a SOUNDLAKE_HOME of its own
+                    if workload in CLI_WORKLOADS:
+                        r = run_cli(side, workload, own, cli_args[workload], scratch)
+                    elif workload in OWN_LAKE:
                         r = run_worker(side, workload, own, kpi_lake, args.queries, scratch)
-                        shutil.rmtree(own, ignore_errors=True)
                     else:
                         r = run_worker(side, workload, home, data, args.queries, scratch)
                         prior_ok = r.get("status") == "ok"
+                    shutil.rmtree(own, ignore_errors=True)
                     runs[side.label][workload].append(r)
                 shutil.rmtree(home, ignore_errors=True)
     finally:
@@ -678,9 +824,10 @@ def main(argv: list[str] | None = None) -> int:
             "baseline": {"rev": rev, "commit": commit},
             "current": {"commit": head, "dirty": dirty, "describe": current.describe},
             "rows": args.rows, "kpi_rows": args.kpi_rows, "repeat": args.repeat, "queries": args.queries,
+            "workloads": list(workloads), "cli_small_rows": CLI_SMALL_ROWS, "fixtures": str(fixtures),
             "python": sys.version.split()[0], "platform": sys.platform,
             "time_metric": ("ms around the call in the worker (query: p50 of the repeats; kpi_queries: the worst "
-                            "p95 of any KPI); median over repeats"),
+                            "p95 of any KPI; cli_*: wall time of the whole process); median over repeats"),
             "rss_metric": "peak RSS of the worker process in MiB (os.wait4 ru_maxrss); median over repeats",
         },
         "workloads": summarise(runs),
@@ -688,7 +835,7 @@ def main(argv: list[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2) if args.json else render_table(report), end="" if not args.json else "\n")
-    failed = [w for w, e in report["workloads"].items() if e["current"]["status"] != "ok"]
+    failed = [w for w, e in report["workloads"].items() if e["current"]["status"] == ERROR]
     if failed:
         print(f"benchmarks: the working tree failed {', '.join(failed)}", file=sys.stderr)
         return 1
