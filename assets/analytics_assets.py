@@ -1,6 +1,11 @@
-"""Dagster assets of the analytics: ``analytics/viral_moments``, ``analytics/anomalies``, then the
-forecasting model (``analytics/forecast_backtest``: backtests and champion selection) and its
-predictions (``analytics/forecasts``), as separate assets.
+"""Dagster assets of the analytics, over the warehouse.
+
+Group ``analytics`` — what every ingest run refreshes, in seconds: ``analytics/kpis``,
+``analytics/viral_moments``, ``analytics/anomalies``, ``analytics/ad_attribution``,
+``analytics/lagged_correlation``, the revenue tables, ``analytics/market_demand``, then
+``analytics/alerts`` (dispatches what is new). Group ``forecasts`` — the forecasting model
+(``analytics/forecast_backtest``: backtests and champion selection) and its predictions
+(``analytics/forecasts``), as separate assets, daily. Group ``report`` — the weekly HTML report.
 
 Every threshold is run configuration (the Launchpad shows the defaults); the logic lives in
 ``assets/analytics/`` as plain Python. Plots (PNG) of each moment and forecast are stored in the
@@ -9,10 +14,12 @@ curated zone under ``plots/<table>/`` and the first ones are shown in the materi
 
 import base64
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timezone
 from types import UnionType
-from typing import Optional, Union, get_args, get_origin, get_type_hints
+from typing import Callable, Optional, Union, get_args, get_origin, get_type_hints
 
 import dagster as dg
 import pandas as pd
@@ -26,7 +33,8 @@ from .analytics.attribution import AttributionConfig
 from .analytics.markets import MarketConfig
 from .analytics.revenue import RevenueConfig
 from .analytics.viral import ViralConfig
-from .factory import WAREHOUSE_KEY, preview, table_schema
+from .factory import WAREHOUSE_KEY, curated_schema, preview
+from .lakehouse import Lakehouse
 from .model import ANALYTICS_TABLES
 
 PLOTS_SHOWN = 6
@@ -98,24 +106,42 @@ RevenueSettings = run_config(RevenueConfig, "RevenueSettings")
 MarketSettings = run_config(MarketConfig, "MarketSettings")
 
 
-def _plots_metadata(storage, table: str, charts: dict[str, bytes]) -> dict:
-    """Store every chart in the lake; show the first few inline."""
+def _plots_metadata(storage, table: str, draw: Callable[[], dict[str, bytes]], changed: bool) -> dict:
+    """Every chart of ``table`` in the lake under ``plots/<table>/`` (charts of rows that are gone
+    removed); the first few shown inline. When the table did not change and its charts are there,
+    nothing is drawn again (matplotlib is not even imported)."""
+    prefix = f"plots/{table}/"
+    existing = sorted(o.key for o in storage.list("curated", prefix))
+    if changed or not existing:
+        charts = {f"{prefix}{name.replace('/', '__')}.png": png for name, png in draw().items()}
+        for key, png in charts.items():
+            storage.put("curated", key, png)
+        for key in set(existing) - set(charts):
+            storage.delete("curated", key)
+        existing = list(charts)
     shown = []
-    for i, (name, png) in enumerate(charts.items()):
-        key = f"plots/{table}/{name.replace('/', '__')}.png"
-        storage.put("curated", key, png)
-        if i < PLOTS_SHOWN:
-            shown.append(f"**{name}**\n\n![{name}](data:image/png;base64,{base64.b64encode(png).decode()})")
+    for key in existing[:PLOTS_SHOWN]:
+        name = key[len(prefix):-len(".png")].replace("__", "/")
+        shown.append(f"**{name}**\n\n![{name}](data:image/png;base64,"
+                     f"{base64.b64encode(storage.get('curated', key)).decode()})")
     meta = {"plots": dg.MetadataValue.md("\n\n".join(shown) or "(no plots)")}
-    if charts:
-        meta["plots_in_lake"] = dg.MetadataValue.text(storage.uri("curated", f"plots/{table}/"))
+    if existing:
+        meta["plots_in_lake"] = dg.MetadataValue.text(storage.uri("curated", prefix))
     return meta
+
+
+def _jsonable(value):
+    """``value`` as plain JSON (dates as ISO strings, numpy numbers as numbers)."""
+    import json
+
+    return json.loads(json.dumps(value, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else
+                                 v.item() if hasattr(v, "item") else str(v)))
 
 
 def _materialized(table: str, df: pd.DataFrame, extra: dict | None = None) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={
         "dagster/row_count": dg.MetadataValue.int(len(df)),
-        "dagster/column_schema": table_schema(ANALYTICS_TABLES[table].schema),
+        "dagster/column_schema": curated_schema(ANALYTICS_TABLES[table]),
         "preview": preview(df),
         **(extra or {}),
     })
@@ -123,53 +149,64 @@ def _materialized(table: str, df: pd.DataFrame, extra: dict | None = None) -> dg
 
 @dg.asset(key=_key("viral_moments"), group_name="analytics", kinds={"parquet", "python"}, deps=[WAREHOUSE_KEY],
           description=ANALYTICS_TABLES["viral_moments"].description)
-def viral_moments(config: ViralThresholds, lake: LakeResource) -> dg.MaterializeResult:
-    from .analytics.plots import plot_moment
-    from .analytics.series import daily_series
+def viral_moments(context: dg.AssetExecutionContext, config: ViralThresholds, lake: LakeResource) -> dg.MaterializeResult:
     from .analytics.viral import detect_moments
 
-    with lake.warehouse().connect(read_only=True) as con:
-        series = daily_series(con)
+    series = _daily_series(context, lake)
     moments = detect_moments(series, config.to_config())
     storage = lake.storage()
-    run.write_table(storage, "viral_moments", moments, datetime.now(timezone.utc))
-    charts = {}
-    for m in moments.sort_values("score", ascending=False).itertuples(index=False):
-        part = series[series["series_id"] == m.series_id]
-        history = pd.Series(part["value"].to_numpy(), index=pd.to_datetime(part["date"]))
-        charts[f"{m.series_id}/{m.start_date}"] = plot_moment(history, m.start_date, m.peak_date, m.end_date,
-                                                             float(m.baseline), title=f"{m.series_id} from {m.start_date}")
-    return _materialized("viral_moments", moments, _plots_metadata(storage, "viral_moments", charts))
+    changed = run.write_table(storage, "viral_moments", moments, datetime.now(timezone.utc))
+
+    def draw() -> dict[str, bytes]:
+        from .analytics.plots import plot_moment
+
+        charts = {}
+        for m in moments.sort_values("score", ascending=False).itertuples(index=False):
+            part = series[series["series_id"] == m.series_id]
+            history = pd.Series(part["value"].to_numpy(), index=pd.to_datetime(part["date"]))
+            charts[f"{m.series_id}/{m.start_date}"] = plot_moment(
+                history, m.start_date, m.peak_date, m.end_date, float(m.baseline),
+                title=f"{m.series_id} from {m.start_date}")
+        return charts
+
+    return _materialized("viral_moments", moments, _plots_metadata(storage, "viral_moments", draw, changed))
 
 
 @dg.asset(key=_key("anomalies"), group_name="analytics", kinds={"parquet", "python"}, deps=[WAREHOUSE_KEY],
           description=ANALYTICS_TABLES["anomalies"].description)
-def anomalies(config: AnomalyThresholds, lake: LakeResource) -> dg.MaterializeResult:
+def anomalies(context: dg.AssetExecutionContext, config: AnomalyThresholds, lake: LakeResource) -> dg.MaterializeResult:
     from .analytics.anomalies import detect_anomalies
-    from .analytics.series import daily_series
 
-    with lake.warehouse().connect(read_only=True) as con:
-        found = detect_anomalies(daily_series(con), config.to_config())
+    found = detect_anomalies(_daily_series(context, lake), config.to_config())
     run.write_table(lake.storage(), "anomalies", found, datetime.now(timezone.utc))
     by_kind = found["kind"].value_counts().to_dict() if len(found) else {}
     return _materialized("anomalies", found, {"by_kind": dg.MetadataValue.json(by_kind)})
 
 
-def _daily_series(lake: LakeResource) -> pd.DataFrame:
+_SERIES: dict[str, pd.DataFrame] = {}
+
+
+def _daily_series(context: dg.AssetExecutionContext, lake: LakeResource) -> pd.DataFrame:
+    """The daily series (assets/analytics/series.py), read once per run: every analytics step of
+    a run sees the same warehouse, which no step of theirs changes."""
     from .analytics.series import daily_series
 
-    with lake.warehouse().connect(read_only=True) as con:
-        return daily_series(con)
+    if context.run_id not in _SERIES:
+        _SERIES.clear()
+        with lake.warehouse().connect(read_only=True) as con:
+            _SERIES[context.run_id] = daily_series(con)
+    return _SERIES[context.run_id]
 
 
 @dg.asset(key=_key("ad_attribution"), group_name="analytics", kinds={"parquet", "python"}, deps=[WAREHOUSE_KEY],
           description=ANALYTICS_TABLES["ad_attribution"].description)
-def ad_attribution(config: AttributionSettings, lake: LakeResource) -> dg.MaterializeResult:
+def ad_attribution(context: dg.AssetExecutionContext, config: AttributionSettings,
+                   lake: LakeResource) -> dg.MaterializeResult:
     from .analytics.attribution import attribute_campaigns
-    from .analytics.series import daily_series
 
+    series = _daily_series(context, lake)
     with lake.warehouse().connect(read_only=True) as con:
-        found = attribute_campaigns(con, daily_series(con), config.to_config())
+        found = attribute_campaigns(con, series, config.to_config())
     run.write_table(lake.storage(), "ad_attribution", found, datetime.now(timezone.utc))
     significant = int(found["significant"].fillna(False).astype(bool).sum()) if len(found) else 0
     return _materialized("ad_attribution", found, {"significant_lifts": dg.MetadataValue.int(significant)})
@@ -177,10 +214,11 @@ def ad_attribution(config: AttributionSettings, lake: LakeResource) -> dg.Materi
 
 @dg.asset(key=_key("lagged_correlation"), group_name="analytics", kinds={"parquet", "python"}, deps=[WAREHOUSE_KEY],
           description=ANALYTICS_TABLES["lagged_correlation"].description)
-def lagged_correlation(config: AttributionSettings, lake: LakeResource) -> dg.MaterializeResult:
+def lagged_correlation(context: dg.AssetExecutionContext, config: AttributionSettings,
+                       lake: LakeResource) -> dg.MaterializeResult:
     from .analytics.attribution import lagged_correlations
 
-    found = lagged_correlations(_daily_series(lake), config.to_config())
+    found = lagged_correlations(_daily_series(context, lake), config.to_config())
     run.write_table(lake.storage(), "lagged_correlation", found, datetime.now(timezone.utc))
     return _materialized("lagged_correlation", found)
 
@@ -217,13 +255,13 @@ def market_demand(config: MarketSettings, lake: LakeResource) -> dg.MaterializeR
     return _materialized("market_demand", found, {"recommendations": dg.MetadataValue.json(counts)})
 
 
-@dg.asset(key=_key("forecast_backtest"), group_name="analytics", kinds={"parquet", "python"}, deps=[WAREHOUSE_KEY],
+@dg.asset(key=_key("forecast_backtest"), group_name="forecasts", kinds={"parquet", "python"}, deps=[WAREHOUSE_KEY],
           description="The forecasting model: " + ANALYTICS_TABLES["forecast_backtest"].description)
-def forecast_backtest(lake: LakeResource) -> dg.MaterializeResult:
+def forecast_backtest(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     from .analytics.forecast import summarise
 
     with lake.warehouse().connect(read_only=True) as con:
-        scores = run.backtests(run.forecast_inputs(con))
+        scores = run.backtests(run.forecast_inputs(con, daily=_daily_series(context, lake)))
     run.write_table(lake.storage(), "forecast_backtest", scores, datetime.now(timezone.utc))
     summary = summarise(scores) if len(scores) else {}
     champions = scores[scores["champion"]] if len(scores) else scores
@@ -232,29 +270,161 @@ def forecast_backtest(lake: LakeResource) -> dg.MaterializeResult:
     })
 
 
-@dg.asset(key=_key("forecasts"), group_name="analytics", kinds={"parquet", "python"},
+@dg.asset(key=_key("forecasts"), group_name="forecasts", kinds={"parquet", "python"},
           deps=[WAREHOUSE_KEY, _key("forecast_backtest")],
           description="The predictions: " + ANALYTICS_TABLES["forecasts"].description)
-def forecasts(lake: LakeResource) -> dg.MaterializeResult:
-    from .analytics.plots import plot_forecast
-
+def forecasts(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     storage = lake.storage()
     with lake.warehouse().connect(read_only=True) as con:
         scores = con.execute("SELECT * EXCLUDE (created_at) FROM forecast_backtest").df()
-        inputs = run.forecast_inputs(con)
+        inputs = run.forecast_inputs(con, daily=_daily_series(context, lake))
     predicted = run.publish(inputs, scores)
-    run.write_table(storage, "forecasts", predicted, datetime.now(timezone.utc))
-    history = pd.concat(inputs, ignore_index=True)
-    charts = {}
-    for series_id, fc in predicted.groupby("series_id", sort=True):
-        part = history[history["series_id"] == series_id]
-        charts[str(series_id)] = plot_forecast(pd.Series(part["y"].to_numpy(), index=part["ds"]), fc,
-                                               title=f"{series_id} ({fc['model'].iloc[0]})")
-    return _materialized("forecasts", predicted, _plots_metadata(storage, "forecasts", charts))
+    changed = run.write_table(storage, "forecasts", predicted, datetime.now(timezone.utc))
+
+    def draw() -> dict[str, bytes]:
+        from .analytics.plots import plot_forecast
+
+        history = pd.concat(inputs, ignore_index=True)
+        charts = {}
+        for series_id, fc in predicted.groupby("series_id", sort=True):
+            part = history[history["series_id"] == series_id]
+            charts[str(series_id)] = plot_forecast(pd.Series(part["y"].to_numpy(), index=part["ds"]), fc,
+                                                   title=f"{series_id} ({fc['model'].iloc[0]})")
+        return charts
+
+    return _materialized("forecasts", predicted, _plots_metadata(storage, "forecasts", draw, changed))
 
 
-ANALYTICS_ASSETS = [viral_moments, anomalies, ad_attribution, lagged_correlation, revenue, market_demand,
-                    forecast_backtest, forecasts]
-# The analytics that take seconds: the ingest job runs them after every load (as `soundlake
-# ingest` does); the forecasts run in the `analytics` job.
-FAST_ANALYTICS = [viral_moments, anomalies, ad_attribution, lagged_correlation, revenue, market_demand]
+@dg.asset(key=_key("kpis"), group_name="analytics", kinds={"duckdb", "sql"}, deps=[WAREHOUSE_KEY],
+          description="The KPIs (sql/kpis/, docs/kpis.md): the warehouse table `kpis`, rebuilt with its small "
+                      "input tables from the curated model.")
+def kpis(lake: LakeResource) -> dg.MaterializeResult:
+    from .kpis import TABLE, build_kpis
+
+    con = lake.warehouse().connect()
+    try:
+        frame = build_kpis(con)
+    finally:
+        con.close()
+    heads = frame[frame["breakdown"].isna() | frame["breakdown"].fillna("").str.startswith(("no data:", "error:"))]
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": dg.MetadataValue.int(len(frame)),
+        "kpis": dg.MetadataValue.int(frame["kpi"].nunique()),
+        "with_a_value": dg.MetadataValue.int(int(heads.dropna(subset=["value"])["kpi"].nunique())),
+        "errors": dg.MetadataValue.int(int(frame["breakdown"].fillna("").str.startswith("error:").sum())),
+        "table": dg.MetadataValue.text(TABLE),
+        "headline": preview(heads[["kpi", "value", "unit", "period", "as_of", "breakdown"]].head(30)),
+    })
+
+
+# --- alerts ------------------------------------------------------------------------------------
+
+ALERTS_KEY = _key("alerts")
+
+
+class AlertThresholds(dg.Config):
+    """Overrides of the alert thresholds for this run; unset = the SOUNDLAKE_ALERT_* value or the default."""
+
+    viral_min_score: Optional[float] = None
+    max_age_days: Optional[int] = None
+    anomaly_min_severity: Optional[str] = None
+    stale_days: Optional[float] = None
+    stale_days_by_source: Optional[dict[str, float]] = None
+    session_warn_days: Optional[float] = None
+    dry_run: bool = False
+
+    def to_config(self):
+        from .analytics.alerts import AlertConfig
+
+        base = AlertConfig.from_env()
+        values = {k: v for k, v in self.model_dump().items() if v is not None and k != "dry_run"}
+        if "stale_days_by_source" in values:
+            values["stale_days_by_source"] = {**base.stale_days_by_source, **values["stale_days_by_source"]}
+        return replace(base, **values)
+
+
+def log_dispatch(log, result) -> None:
+    """A dispatch's outcome in a run's (or a sensor's) log; channel failures are warnings."""
+    for problem in result.problems:
+        log.warning(f"alerts: {problem}")
+    for error in result.failures.values():
+        log.warning(f"alerts: {error} (the alerts are retried at the next dispatch)")
+    sent = sum(a["status"] == "sent" for a in result.alerts)
+    log.info(f"alerts: {sent} sent, {len(result.alerts) - sent} not sent, {result.already_sent} sent before, "
+             f"skipped as old: {result.skipped or 'none'}; channels: {', '.join(result.channels) or 'none configured'}")
+
+
+@dg.asset(key=ALERTS_KEY, group_name="analytics", kinds={"parquet", "python"},
+          deps=[_key("viral_moments"), _key("anomalies")],
+          description=ANALYTICS_TABLES["alerts"].description + " Dispatches new events to the webhook and e-mail.")
+def alerts(context: dg.AssetExecutionContext, config: AlertThresholds, lake: LakeResource) -> dg.MaterializeResult:
+    from .analytics.alerts import dispatch_quietly
+
+    result, error = dispatch_quietly(Lakehouse.from_resource(lake), config.to_config, dry_run=config.dry_run)
+    if result is None:  # a bad threshold or an unreadable table: a warning without secrets, never a failed run
+        context.log.warning(error)
+        return dg.MaterializeResult(metadata={"error": dg.MetadataValue.text(error)})
+    log_dispatch(context.log, result)
+    return dg.MaterializeResult(metadata={
+        "sent": dg.MetadataValue.int(sum(a["status"] == "sent" for a in result.alerts)),
+        "not_sent": dg.MetadataValue.int(sum(a["status"] != "sent" for a in result.alerts)),
+        "already_sent": dg.MetadataValue.int(result.already_sent),
+        "skipped_as_old": dg.MetadataValue.json(result.skipped),
+        "channels": dg.MetadataValue.json(result.channels),
+        "failures": dg.MetadataValue.json(list(result.failures.values()) + result.problems),
+        "alerts": dg.MetadataValue.md("\n".join(f"- **{a['severity']}** {a['subject']} ({a['status']})"
+                                                 for a in result.alerts) or "(none)"),
+        "result": dg.MetadataValue.json(_jsonable(result.to_json())),
+    })
+
+
+# --- the weekly report -----------------------------------------------------------------------
+
+REPORT_KEY = _key("report")
+
+
+class ReportSettings(dg.Config):
+    date: Optional[str] = None  # YYYY-MM-DD, the day the report is made; default: today (UTC)
+
+    def report_date(self) -> dt.date:
+        if self.date:
+            try:
+                return dt.date.fromisoformat(self.date)
+            except ValueError:
+                raise dg.Failure(f"date must be YYYY-MM-DD, got {self.date!r}") from None
+        return dt.datetime.now(dt.timezone.utc).date()
+
+
+FAST_ANALYTICS = [kpis, viral_moments, anomalies, ad_attribution, lagged_correlation, revenue, market_demand, alerts]
+FORECASTS = [forecast_backtest, forecasts]
+
+
+@dg.asset(key=REPORT_KEY, group_name="report", kinds={"html", "python"},
+          deps=[WAREHOUSE_KEY] + [key for a in FAST_ANALYTICS + FORECASTS for key in a.keys if key != ALERTS_KEY],
+          description="The weekly HTML report (KPIs, streams, viral moments, anomalies, forecasts, markets, "
+                      "ad attribution, revenue): curated reports/<date>.html, one self-contained page.")
+def report(context: dg.AssetExecutionContext, config: ReportSettings, lake: LakeResource) -> dg.MaterializeResult:
+    from .analytics.report import make_report, save_report
+
+    report_date = config.report_date()
+    house = Lakehouse.from_resource(lake)
+    if not house.settings.warehouse_path.exists():  # a lake nothing was ingested into: a report saying so
+        house.refresh_warehouse()
+    with lake.warehouse().connect(read_only=True) as con:
+        made = make_report(con, report_date)
+    uri = save_report(lake.storage(), made.html, report_date)
+    context.log.info("report of %s written to %s", report_date, uri)
+    summary = made.summary()
+    return dg.MaterializeResult(metadata={
+        "uri": dg.MetadataValue.path(uri),
+        "summary": dg.MetadataValue.md(made.markdown()),
+        "report_date": dg.MetadataValue.text(report_date.isoformat()),
+        "period": dg.MetadataValue.text(f"{made.period_start} to {made.period_end}" if made.period_end else "no data"),
+        "charts": dg.MetadataValue.int(made.charts),
+        "bytes": dg.MetadataValue.int(summary["bytes"]),
+        "sections": dg.MetadataValue.json(summary["sections"]),
+        "result": dg.MetadataValue.json(_jsonable({"uri": uri, "date": report_date.isoformat(), **summary})),
+    })
+
+
+ANALYTICS_ASSETS = [*FAST_ANALYTICS, *FORECASTS, report]

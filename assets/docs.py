@@ -3,7 +3,7 @@
 The curated tables come from :mod:`assets.model`, the views from ``sql/*.sql`` (their leading
 ``--`` comment is the description; their columns are what DuckDB resolves them to over empty
 tables, the way :meth:`resources.warehouse.Warehouse.refresh` creates them), the manifest from
-:data:`assets.lake.MANIFEST_SCHEMA` (its column docs live here, in :data:`MANIFEST_DOCS`) and the
+:data:`assets.lake.manifest.MANIFEST_SCHEMA` (its column docs live here, in :data:`MANIFEST_DOCS`) and the
 staging datasets from the source modules. The output depends only on the code, so it is the same
 on every machine.
 
@@ -23,7 +23,8 @@ from resources.warehouse import duckdb_type, empty_select, run_sql_files
 
 from . import model
 from .generated import write_or_check
-from .lake import LINEAGE_COLUMNS, MANIFEST_SCHEMA
+from .lake import MANIFEST_SCHEMA
+from .lake.staging import LINEAGE
 from .model import ANALYTICS_TABLES, TABLES, CuratedTable
 from .reference import REFERENCE_TABLES
 from .sources import SOURCES
@@ -43,8 +44,10 @@ MANIFEST_DOCS: dict[str, str] = {
     "landed_at": "when the file was taken from landing into raw",
     "observed_at": "when the platform produced the export: the `YYYYMMDD_HHMMSS` stamp in the name, "
                    "else `as_of`, else `landed_at`",
-    "status": "`loaded` (in raw, and in staging once parsed), `duplicate` (same bytes as a file "
-              "already in raw; not stored again) or `quarantined` (kept in raw, not staged: see `reason`)",
+    "status": "`landed` (waiting in landing for the run of `batch`), `loaded` (in raw, and in staging once "
+              "parsed), `duplicate` (same bytes as a file already in raw; not stored again), `quarantined` (kept "
+              "in raw, not staged: see `reason`), `unused` (well formed, nothing soundlake uses: see `reason`) or "
+              "`superseded` (ingested again with other options: see that landing)",
     "rows": "staging rows the file produced (a duplicate repeats its original's count)",
     "reason": "why the file is quarantined or a duplicate; null when loaded",
     "raw_key": "key of the bytes in the raw zone (`<source>/<dataset>/<yyyy>/<mm>/<sha256>.<ext>`, "
@@ -52,8 +55,13 @@ MANIFEST_DOCS: dict[str, str] = {
     "parser_version": "version of the source's parsers the file was last parsed with; a quarantined "
                       "file is parsed again when it changes",
     "as_of": "date given at ingest (`--as-of`) for exports that do not say when they were taken",
-    "options": "parser options given at ingest (`--artist`, `--account`) as a JSON object; null when none",
+    "options": "parser options given at ingest (`--artist`, `--account`, `--track`, `--currency`) as a JSON "
+               "object; null when none. Recorded when the file lands, so every run parses it the same way",
     "recorded_at": "when this manifest row was written; the newest row per landing wins",
+    "landing_key": "key of the file in the landing zone (`<source>/<dataset>/<name>`, `<name> (2).<ext>` when "
+                   "the name was taken)",
+    "batch": "the run that takes (or took) the file from landing: the CLI's run id, or the run that claimed "
+             "a file dropped by other means",
 }
 
 LINEAGE_DOCS: dict[str, tuple[str, str]] = {
@@ -262,7 +270,7 @@ def _sources() -> list[str]:
         "Staging holds one typed Parquet file per raw file: `staging/<source>/<dataset>/<sha256>.parquet`. "
         "Besides the dataset's columns, every staging file carries the lineage columns "
         + ", ".join(f"`{c}` {LINEAGE_DOCS[c][0]} ({LINEAGE_DOCS[c][1]})" if c in LINEAGE_DOCS else f"`{c}`"
-                    for c in LINEAGE_COLUMNS)
+                    for c, _ in LINEAGE)
         + ".",
         "",
     ]

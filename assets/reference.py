@@ -1,7 +1,9 @@
-"""Reference data the warehouse loads as tables: territories and the store → platform mapping.
+"""Reference data the warehouse loads as tables: territories, the store → platform mapping and
+the precedence of stream sources.
 
-Both are plain DataFrames built from code (the mapping in :mod:`assets.model`, ISO 3166 from
-``pycountry``), so a fresh warehouse gets them without any download.
+All are plain DataFrames built from code (the mapping in :mod:`assets.model`, ISO 3166 from
+``pycountry``, the precedence from the source modules), so a fresh warehouse gets them without
+any download.
 """
 
 from __future__ import annotations
@@ -34,4 +36,15 @@ def store_platforms() -> pd.DataFrame:
     return pd.DataFrame(sorted(STORE_PLATFORMS.items()), columns=["store_lower", "platform"])
 
 
-REFERENCE_TABLES = {"dim_territory": territories, "ref_store_platform": store_platforms}
+def stream_source_precedence() -> pd.DataFrame:
+    """Which source wins when several report an artist's streams (``v_streams_daily``): each
+    source module declares its ``stream_precedence`` (1 = the platform's own artist dashboard,
+    higher = distributors; lower wins); a source that declares none ranks 9."""
+    from .sources import SOURCES
+
+    rows = sorted((s.name, s.stream_precedence) for s in SOURCES.values() if s.stream_precedence is not None)
+    return pd.DataFrame(rows, columns=["source", "priority"]).astype({"priority": "int64"})
+
+
+REFERENCE_TABLES = {"dim_territory": territories, "ref_store_platform": store_platforms,
+                    "ref_stream_source_precedence": stream_source_precedence}

@@ -1,113 +1,142 @@
-"""What the CLI's commands do, as plain functions over the lake and the warehouse."""
+"""What the CLI's commands do. Commands that change the lake land files (where they take files)
+and then run a job of the Dagster graph (pipelines/jobs.py) through :mod:`pipelines.launch`; the
+rest only read, and never build anything: on a home that holds no lake they raise
+:class:`NoLake`."""
 
 from __future__ import annotations
 
 import logging
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Iterable, Mapping
 
 import pandas as pd
 
-from assets.lake import FileResult, Lake
+from assets.factory import BATCH_TAG, REPROCESS_TAG
+from assets.lake import FileResult
+from assets.lakehouse import Lakehouse
 from assets.model import TABLES
 from assets.sources import SOURCES
 from resources.settings import Settings
-from resources.storage import LakeStorage, open_storage
-from resources.warehouse import Warehouse
+
+from . import launch
+from .jobs import ANALYTICS_JOB, INGEST_JOB, REPORT_JOB, analytics_selection, ingest_selection, reprocess_selection
 
 log = logging.getLogger("soundlake")
 
-Step = Callable[[str, int, int], None]  # (what, done, total)
+
+class NoLake(RuntimeError):
+    """A read command on a home that holds no lake (or no warehouse yet)."""
+
+
+def lakehouse(settings: Settings | None = None) -> Lakehouse:
+    """The lake to change (made when missing)."""
+    return Lakehouse.from_settings(settings)
+
+
+def existing(settings: Settings | None = None, *, warehouse: bool = True) -> Lakehouse:
+    """The lake to read: :class:`NoLake` when there is none (or, with ``warehouse``, when its
+    warehouse was never built), so a reader never answers from a new empty lake."""
+    house = Lakehouse.from_settings(settings, create=False)
+    where = house.storage.uri("raw") if house.settings.s3 else str(house.settings.home)
+    if not house.exists():
+        raise NoLake(f"no lake at {where}: nothing was ever ingested there (SOUNDLAKE_HOME="
+                     f"{house.settings.home}). Run `soundlake ingest PATH` or `soundlake demo` first.")
+    if warehouse and not house.settings.warehouse_path.exists():
+        raise NoLake(f"the lake at {where} has no warehouse yet ({house.settings.warehouse_path}): its last run "
+                     "did not get that far. Run `soundlake reprocess` (or ingest again) to build it.")
+    return house
 
 
 @dataclass
-class Platform:
-    """The lake, the warehouse and the settings they came from."""
+class Outcome:
+    """What a command's run did: per-file results (ingest, reprocess) and the run."""
 
-    settings: Settings
-    storage: LakeStorage
-    lake: Lake
-    warehouse: Warehouse
+    results: list[FileResult] = field(default_factory=list)
+    run: launch.RunOutcome | None = None
 
-    @classmethod
-    def from_env(cls, settings: Settings | None = None) -> "Platform":
-        settings = settings or Settings.from_env()
-        storage = open_storage(settings)
-        return cls(settings, storage, Lake(storage), Warehouse(settings, storage))
+    @property
+    def quarantined(self) -> bool:
+        return any(r.status == "quarantined" for r in self.results)
 
 
-def ingest(
-    platform: Platform,
-    paths: Iterable[Path],
-    *,
-    source: str | None = None,
-    as_of: date | None = None,
-    options: Mapping[str, str] | None = None,
-    step: Step | None = None,
-) -> list[FileResult]:
-    """Land files and take them through raw, staging and curated; refresh the warehouse."""
-    step = step or (lambda *_: None)
-    lake = platform.lake
-    step("landing", 0, 4)
-    landed, refused = lake.land_paths(paths, source=source, as_of=as_of, options=options)
-    step("raw", 1, 4)
-    results = lake.landing_to_raw(landed)
-    step("staging", 2, 4)
-    staged = lake.stage()
-    for r in results:
-        if r.status == "loaded" and r.sha256 in staged:
-            s = staged[r.sha256]
-            r.source, r.dataset, r.status, r.rows, r.reason = s.source, s.dataset, s.status, s.rows, s.reason
-    step("curated", 3, 4)
-    if staged or not platform.settings.warehouse_path.exists():
-        lake.build_curated()
-        platform.warehouse.refresh()
-        analytics(platform, forecasts=False)
-    from assets.analytics.alerts import dispatch_quietly  # alerts never fail an ingest
-
-    dispatch_quietly(platform)
-    step("done", 4, 4)
-    return refused + results
+def ingest(house: Lakehouse, paths: Iterable[Path], *, source: str | None = None, as_of: date | None = None,
+           options: Mapping[str, str] | None = None) -> Outcome:
+    """Land files for a new run, then run the ``ingest`` job of their sources. Results come from
+    the manifest rows of the landings made here."""
+    run_id = launch.new_run_id()
+    landed, refused = house.lake.land_paths(paths, source=source, as_of=as_of, options=options, batch=run_id)
+    if not landed:
+        return Outcome(refused)
+    selection = ingest_selection({(i.source, i.dataset) for i in landed}, house.lake.changes(landed))
+    run = launch.run_job(house.settings, INGEST_JOB, run_id=run_id, asset_selection=selection,
+                         tags={BATCH_TAG: run_id, "soundlake/files": str(len(landed))})
+    rows = house.lake.manifest().set_index("landing_id")
+    results = []
+    for item in landed:
+        r = rows.loc[item.landing_id] if item.landing_id in rows.index else None
+        if r is None or r["status"] == "landed":  # the run failed before taking it: it waits in landing
+            results.append(FileResult(item.path, None if item.source.startswith("_") else item.source,
+                                      None if item.dataset.startswith("_") else item.dataset, item.sha256,
+                                      "landed", None, "still in landing: the run did not take it (see the run's error)"))
+            continue
+        results.append(FileResult(item.path, _value(r["source"]), _value(r["dataset"]), _value(r["sha256"]),
+                                  r["status"], None if pd.isna(r["rows"]) else int(r["rows"]), _value(r["reason"])))
+    return Outcome(refused + results, run)
 
 
-def analytics(platform: Platform, *, forecasts: bool = True, config=None) -> dict[str, int]:
-    """Viral moments, anomalies, ad attribution, lagged correlations, revenue and market demand
-    (and, with ``forecasts``, backtests and forecasts) from the warehouse, stored as analytics
-    tables. Returns rows per table."""
-    from assets.analytics import run
-    from assets.analytics.series import daily_series
-
-    config = config or run.AnalyticsConfig()
-    con = platform.warehouse.connect(read_only=True)
-    try:
-        series = daily_series(con)
-        tables = run.detect(series, config)
-        tables.update(run.derive(con, series, config))
-        if forecasts:
-            tables.update(run.forecast(con, config, series))
-    finally:
-        con.close()
-    created_at = datetime.now(timezone.utc)
-    return {name: run.write_table(platform.storage, name, df, created_at) for name, df in tables.items()}
+def _value(v):
+    return None if v is None or (not isinstance(v, str) and pd.isna(v)) else v
 
 
-def reprocess(platform: Platform, source: str | None = None) -> list[FileResult]:
-    """Parse quarantined raw files again (after a parser fix or a new source module)."""
-    staged = platform.lake.stage(reprocess=True, source=source)
-    platform.lake.build_curated()
-    platform.warehouse.refresh()
-    analytics(platform, forecasts=False)
-    return list(staged.values())
+def reprocess(house: Lakehouse, source: str | None = None) -> Outcome:
+    """Parse quarantined (and unused) files in raw again, then rebuild what depends on them."""
+    started = datetime.now(timezone.utc)
+    run = launch.run_job(house.settings, INGEST_JOB, asset_selection=reprocess_selection(source),
+                         tags={REPROCESS_TAG: "true"})
+    current = house.lake.manifest()
+    if current.empty:
+        return Outcome([], run)
+    mine = current[(current["recorded_at"] >= started) & current["status"].isin(["loaded", "quarantined", "unused"])]
+    results = [FileResult(r.original_name, _value(r.source), _value(r.dataset), r.sha256, r.status,
+                          None if pd.isna(r.rows) else int(r.rows), _value(r.reason))
+               for r in mine.itertuples(index=False)]
+    return Outcome(results, run)
 
 
-def query(platform: Platform, sql: str) -> tuple[list[str], list[tuple]]:
+def analytics(house: Lakehouse, *, forecasts: bool = True) -> tuple[dict[str, int], launch.RunOutcome]:
+    """Run the ``analytics`` job (without the forecasts: only the analytics every ingest runs).
+    Returns rows per analytics table and the run."""
+    run = launch.run_job(house.settings, ANALYTICS_JOB, asset_selection=analytics_selection(forecasts))
+    counts = {key.split("/", 1)[1]: int(meta["dagster/row_count"]) for key, meta in run.materializations.items()
+              if "dagster/row_count" in meta and key != "analytics/kpis"}
+    return counts, run
+
+
+def report(house: Lakehouse, report_date: date | None = None) -> tuple[dict, launch.RunOutcome]:
+    """Run the ``report`` job for ``report_date`` (today, UTC, by default). Returns the report's
+    summary (``uri``, ``date``, period, charts, sections, ...) and the run."""
+    config = {"ops": {"analytics__report": {"config": {"date": report_date.isoformat()}}}} if report_date else None
+    run = launch.run_job(house.settings, REPORT_JOB, run_config=config)
+    return run.metadata("analytics/report").get("result", {}), run
+
+
+def alerts(house: Lakehouse, *, dry_run: bool = False) -> tuple[dict, launch.RunOutcome]:
+    """Run the ``analytics/alerts`` asset (dispatch what is new). Returns the dispatch's result
+    (``{alerts, skipped, already_sent, gave_up, channels, failures, problems, newest_day}``)."""
+    from assets.analytics_assets import ALERTS_KEY
+
+    run = launch.run_job(house.settings, ANALYTICS_JOB, asset_selection=[ALERTS_KEY],
+                         run_config={"ops": {"analytics__alerts": {"config": {"dry_run": dry_run}}}})
+    meta = run.metadata(ALERTS_KEY.to_user_string())
+    return meta.get("result") or {"error": meta.get("error")}, run
+
+
+def query(house: Lakehouse, sql: str) -> tuple[list[str], list[tuple]]:
     """Column names and rows (DuckDB's own Python values: ints stay ints, dates stay dates)."""
-    if not platform.settings.warehouse_path.exists():
-        platform.warehouse.refresh()
-    con = platform.warehouse.connect(read_only=True)
+    con = house.warehouse.connect(read_only=True)
     try:
         cur = con.execute(sql)
         columns = [d[0] for d in cur.description] if cur.description else []
@@ -116,12 +145,14 @@ def query(platform: Platform, sql: str) -> tuple[list[str], list[tuple]]:
         con.close()
 
 
-def _unmapped_stores(platform: Platform) -> dict[str, list[dict]]:
+def _unmapped_stores(house: Lakehouse) -> dict[str, list[dict]]:
     """Stores on royalty lines that map to no platform (dim_store.mapped = false), by source."""
     import duckdb
 
+    if not house.settings.warehouse_path.exists():
+        return {}
     try:
-        _, rows = query(platform, "SELECT s.source, d.store, d.lines, d.earnings_usd FROM dim_store d, "
+        _, rows = query(house, "SELECT s.source, d.store, d.lines, d.earnings_usd FROM dim_store d, "
                                   "unnest(d.sources) AS s(source) WHERE NOT d.mapped ORDER BY d.earnings_usd DESC")
     except duckdb.CatalogException:  # a warehouse from before dim_store: nothing to report until it is refreshed
         return {}
@@ -131,11 +162,11 @@ def _unmapped_stores(platform: Platform) -> dict[str, list[dict]]:
     return out
 
 
-def status(platform: Platform, now: datetime | None = None) -> list[dict]:
+def status(house: Lakehouse, now: datetime | None = None) -> list[dict]:
     """Per source: files by status, the newest file, how fresh its data is, quarantined files."""
     now = now or datetime.now(timezone.utc)
-    files = platform.lake.manifest()
-    unmapped = _unmapped_stores(platform)
+    files = house.lake.manifest()
+    unmapped = _unmapped_stores(house)
     out = []
     for name in sorted(set(SOURCES) | set(files["source"].dropna())):
         mine = files[files["source"] == name]
@@ -150,6 +181,7 @@ def status(platform: Platform, now: datetime | None = None) -> list[dict]:
             "duplicate": int(counts.get("duplicate", 0)),
             "quarantined": int(counts.get("quarantined", 0)),
             "unused": int(counts.get("unused", 0)),
+            "waiting": int(counts.get("landed", 0)),
             "last_file": None if newest is None else newest["original_name"],
             "last_landed_at": None if newest is None else newest["landed_at"].isoformat(),
             "freshness_days": None if observed is None or pd.isna(observed) else round((now - observed).total_seconds() / 86400, 1),
@@ -168,6 +200,7 @@ def status(platform: Platform, now: datetime | None = None) -> list[dict]:
         out.append({
             "source": "(no source)", "files": int(len(unknown)), "loaded": 0, "duplicate": 0,
             "quarantined": int((unknown["status"] == "quarantined").sum()), "unused": 0, "unused_files": [],
+            "waiting": int((unknown["status"] == "landed").sum()),
             "unmapped_stores": [], "last_file": unknown["original_name"].iloc[-1],
             "last_landed_at": unknown["landed_at"].max().isoformat(), "freshness_days": None,
             "quarantined_files": [{"file": r.original_name, "reason": r.reason} for r in unknown.itertuples(index=False)],
@@ -184,12 +217,12 @@ def write_demo_exports(folder: Path, seed: int = 7) -> list[Path]:
     return written
 
 
-def forecast_summary(platform: Platform) -> dict:
+def forecast_summary(house: Lakehouse) -> dict:
     """On how many series with a year of history the champion beats the seasonal naive at 28 days."""
     from assets.analytics.forecast import summarise
 
-    _, rows = query(platform, "SELECT * FROM forecast_backtest")
-    columns, _ = query(platform, "SELECT * FROM forecast_backtest LIMIT 0")
+    _, rows = query(house, "SELECT * FROM forecast_backtest")
+    columns, _ = query(house, "SELECT * FROM forecast_backtest LIMIT 0")
     return summarise(pd.DataFrame(rows, columns=columns))
 
 
@@ -213,19 +246,19 @@ HIGHLIGHTS_SQL = {
 }
 
 
-def highlights(platform: Platform) -> dict[str, list[dict]]:
+def highlights(house: Lakehouse) -> dict[str, list[dict]]:
     """What the analytics found that a person acts on: markets to book, campaigns that lifted
     streams, platforms that lead others, what a stream pays."""
     out = {}
     for name, sql in HIGHLIGHTS_SQL.items():
-        columns, rows = query(platform, sql)
+        columns, rows = query(house, sql)
         out[name] = [dict(zip(columns, r)) for r in rows]
     return out
 
 
-def summary(platform: Platform) -> dict:
+def summary(house: Lakehouse) -> dict:
     """Row counts per curated table and the headline figures."""
-    con = platform.warehouse.connect(read_only=True)
+    con = house.warehouse.connect(read_only=True)
     try:
         tables = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in TABLES}
         royalties = con.execute(
@@ -255,7 +288,7 @@ class UnknownArtist(ValueError):
         super().__init__(f"no artist {name!r} in the lake; known artists: {listed}")
 
 
-def kpis(platform: Platform, artist: str | None = None) -> list[dict]:
+def kpis(house: Lakehouse, artist: str | None = None) -> list[dict]:
     """The KPIs (the warehouse table ``kpis``, see ``assets/kpis.py`` and ``docs/kpis.md``).
 
     Without ``artist``: the rows across all artists. With it: that artist's rows; any spelling
@@ -269,16 +302,12 @@ def kpis(platform: Platform, artist: str | None = None) -> list[dict]:
 
     from assets.kpis import TABLE, discover
 
-    if not platform.settings.warehouse_path.exists():
-        platform.warehouse.refresh()
-    con = platform.warehouse.connect(read_only=True)
+    con = house.warehouse.connect(read_only=True)
     try:
         try:
             con.execute(f"SELECT 1 FROM {TABLE} LIMIT 0")
-        except duckdb.CatalogException:  # a warehouse from before the KPIs: build them once
-            con.close()
-            platform.warehouse.refresh()
-            con = platform.warehouse.connect(read_only=True)
+        except duckdb.CatalogException:  # the run that builds them never got that far
+            raise NoLake("the warehouse has no `kpis` table yet: run `soundlake reprocess` (or ingest again)") from None
         canonical = None
         if artist is not None:
             found = con.execute("SELECT DISTINCT artist FROM dim_artist_alias WHERE artist_key = artist_key(?) "

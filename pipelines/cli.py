@@ -1,4 +1,11 @@
-"""The ``soundlake`` command line. Scripts depend on it: keep it stable (see DESIGN.md)."""
+"""The ``soundlake`` command line. Scripts depend on it: keep it stable (see DESIGN.md).
+
+Commands that change the lake (``ingest``, ``reprocess``, ``analytics``, ``report``, ``alerts``,
+``demo``) land their files and run a job of the Dagster graph in this process, recorded in the
+instance under ``$SOUNDLAKE_HOME/dagster`` (``soundlake ui`` shows the runs); they print what the
+run did. ``query``, ``kpis`` and ``status`` only read: on a home without a lake they say so and
+exit 2.
+"""
 
 from __future__ import annotations
 
@@ -6,46 +13,62 @@ import csv
 import decimal
 import json
 import logging
+import math
 import os
-import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assets.kpis import format_value
-
-from . import app
-
+EXIT_FAILED = 1
+EXIT_USAGE = 2
 EXIT_QUARANTINED = 3
 REPO_ROOT = Path(__file__).resolve().parents[1]
+QUERY_ROWS_SHOWN = 100  # rows of `soundlake query` in table format without --limit
+CELL_CHARS = 60  # a longer text is cut in table format
 
-err = Console(stderr=True)
-
-
-def _platform() -> app.Platform:
-    return app.Platform.from_env()
+err = Console(stderr=True, soft_wrap=True)  # messages wrap in the terminal, not in a pipe or a log
 
 
-def _progress():
-    return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
-    )
+def _existing(warehouse: bool = True):
+    from . import app
+
+    try:
+        return app.existing(warehouse=warehouse)
+    except app.NoLake as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        sys.exit(EXIT_USAGE)
 
 
-def _run_ingest(platform, paths, **kwargs):
-    with _progress() as progress:
-        task = progress.add_task("ingest", total=4)
+def _running(what: str):
+    """A spinner on a terminal while a run goes (nothing when piped)."""
+    return err.status(f"{what} …") if err.is_terminal else _Nothing()
 
-        def step(what, done, total):
-            progress.update(task, description=what, completed=done, total=total)
 
-        return app.ingest(platform, paths, step=step, **kwargs)
+class _Nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _report_run(run, as_json: bool) -> None:
+    """A failed run says where and why (on stderr); where to see it."""
+    if run is None:
+        return
+    if not run.success:
+        err.print(f"[bold red]run {run.run_id} failed[/] (soundlake ui shows it):")
+        for f in run.failures:
+            err.print(f"  {f}")
+    elif run.check_failures and not as_json:
+        err.print("checks that did not pass: " + ", ".join(run.check_failures))
 
 
 def _print_results(results, as_json: bool) -> None:
@@ -59,6 +82,12 @@ def _print_results(results, as_json: bool) -> None:
         click.echo(f"{r.status:<11} {what:<32} {r.path}{rows}{reason}")
 
 
+def _exit_code(outcome) -> int:
+    if outcome.run is not None and not outcome.run.success:
+        return EXIT_FAILED
+    return EXIT_QUARANTINED if outcome.quarantined else 0
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens, step by step.")
 def main(verbose: bool) -> None:
@@ -66,12 +95,17 @@ def main(verbose: bool) -> None:
 
     The lake lives under $SOUNDLAKE_HOME (default ./.soundlake), or on MinIO/S3 when
     $SOUNDLAKE_S3_ENDPOINT is set (with SOUNDLAKE_S3_ACCESS_KEY, SOUNDLAKE_S3_SECRET_KEY,
-    SOUNDLAKE_S3_SECURE).
+    SOUNDLAKE_S3_SECURE). Commands that change it run a job of the Dagster graph, recorded in
+    $SOUNDLAKE_HOME/dagster: `soundlake ui` shows every run.
+
+    Exit status: 0 done; 1 a run failed (the error is printed); 2 a usage error, or a read
+    command on a home without a lake; 3 a file was quarantined.
     """
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     logging.getLogger("prophet.plot").setLevel(logging.CRITICAL)  # "plotly failed": we plot with matplotlib
     logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
+    logging.getLogger("soundlake").setLevel(logging.INFO if verbose else logging.ERROR)  # the run says it
 
 
 @main.command()
@@ -84,12 +118,17 @@ def main(verbose: bool) -> None:
 @click.option("--currency", help="ISO 4217 currency of money in exports that do not name it (Meta Ads API JSON; default USD).")
 @click.option("--json", "as_json", is_flag=True, help="Print [{path, source, dataset, sha256, status, rows, reason}].")
 def ingest(paths, source, as_of, artist, account, track, currency, as_json):
-    """Land files (and folders, zips) and take them through raw, staging and curated.
+    """Land files (and folders, zips) and run the ingest job on them: raw, staging, curated,
+    the warehouse, the KPIs and the fast analytics, then alerts.
 
-    Exit status: 0 when every file loaded, was a duplicate or holds nothing soundlake uses
-    (`unused`, kept in raw), 3 when any was quarantined, 2 on a usage error.
+    The options are recorded with each file's landing, so a re-run from the UI parses it the
+    same way. Exit status: 0 when every file loaded, was a duplicate or holds nothing soundlake
+    uses (`unused`, kept in raw), 3 when any was quarantined, 1 when the run failed, 2 on a
+    usage error.
     """
     from assets.sources import SOURCES
+
+    from . import app
 
     if source and source not in SOURCES:
         raise click.BadParameter(f"unknown source {source!r}; known: {', '.join(sorted(SOURCES))}", param_hint="--source")
@@ -97,31 +136,49 @@ def ingest(paths, source, as_of, artist, account, track, currency, as_json):
         raise click.BadParameter(f"{currency!r} is not an ISO 4217 code like USD or EUR", param_hint="--currency")
     options = {k: v for k, v in (("artist", artist), ("account", account), ("track", track),
                                  ("currency", currency.upper() if currency else None)) if v}
-    results = _run_ingest(_platform(), list(paths), source=source,
-                          as_of=as_of.date() if as_of else None, options=options)
-    _print_results(results, as_json)
-    sys.exit(EXIT_QUARANTINED if any(r.status == "quarantined" for r in results) else 0)
+    with _running("ingest"):
+        outcome = app.ingest(app.lakehouse(), list(paths), source=source,
+                             as_of=as_of.date() if as_of else None, options=options)
+    _print_results(outcome.results, as_json)
+    _report_run(outcome.run, as_json)
+    sys.exit(_exit_code(outcome))
 
 
 @main.command()
 @click.option("--source", help="Only this source's files.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def reprocess(source, as_json):
-    """Parse quarantined files in raw again (after a fix, or with a new source module)."""
-    results = app.reprocess(_platform(), source)
-    _print_results(results, as_json)
-    sys.exit(EXIT_QUARANTINED if any(r.status == "quarantined" for r in results) else 0)
+    """Parse quarantined files in raw again (after a fix, or with a new source module), then
+    rebuild what depends on them; also rebuilds a warehouse a failed run left unbuilt."""
+    from assets.sources import SOURCES
+
+    from . import app
+
+    if source and source not in SOURCES:
+        raise click.BadParameter(f"unknown source {source!r}; known: {', '.join(sorted(SOURCES))}", param_hint="--source")
+    house = _existing(warehouse=False)
+    with _running("reprocess"):
+        outcome = app.reprocess(house, source)
+    _print_results(outcome.results, as_json)
+    _report_run(outcome.run, as_json)
+    sys.exit(_exit_code(outcome))
 
 
 @main.command()
 @click.argument("sql")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
-def query(sql, fmt):
-    """Run SQL over the curated model and the analytics (DuckDB)."""
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="table: rounded numbers, long text cut, at most --limit rows; csv and json: every row, full precision.")
+@click.option("--limit", type=click.IntRange(min=1), default=QUERY_ROWS_SHOWN, show_default=True,
+              help="Rows shown in table format.")
+def query(sql, fmt, limit):
+    """Run SQL over the curated model, the analytics and lake_files (DuckDB, read only)."""
     import duckdb
 
+    from . import app
+
+    house = _existing()
     try:
-        columns, rows = app.query(_platform(), sql)
+        columns, rows = app.query(house, sql)
     except duckdb.Error as exc:
         raise click.ClickException(f"query failed: {exc}") from None
     if fmt == "csv":
@@ -132,9 +189,30 @@ def query(sql, fmt):
         click.echo(json.dumps([dict(zip(columns, row)) for row in rows], indent=2, default=_json_value))
     else:
         table = Table(*columns)
-        for row in rows:
-            table.add_row(*["" if v is None else str(v) for v in row])
+        for row in rows[:limit]:
+            table.add_row(*[_cell(v) for v in row])
         Console().print(table)
+        notes = []
+        if len(rows) > limit:
+            notes.append(f"{len(rows) - limit:,} more rows not shown ({len(rows):,} in all): --limit N, or --format csv|json")
+        if any(isinstance(v, float) for row in rows[:limit] for v in row):
+            notes.append("numbers are rounded for reading: --format csv|json gives them in full")
+        for note in notes:
+            err.print(f"[dim]{note}[/]")
+
+
+def _cell(v) -> str:
+    """A value as the table shows it: floats rounded, long text cut."""
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v):
+            return str(v)
+        if v == 0 or abs(v) >= 1:
+            return f"{v:.4f}".rstrip("0").rstrip(".") if abs(v) < 1000 else f"{v:.2f}"
+        return f"{v:.4g}"
+    text = str(v)
+    return text if len(text) <= CELL_CHARS else text[:CELL_CHARS - 1] + "…"
 
 
 def _json_value(v):
@@ -150,29 +228,44 @@ def _json_value(v):
 @click.option("--seed", default=7, show_default=True, help="Seed of the sample exports.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def demo(seed, as_json):
-    """Write sample exports for every platform, run everything, print a summary."""
-    platform = _platform()
-    folder = platform.settings.home / "demo-exports"
+    """Write sample exports for every platform, run them through the graph (ingest, analytics
+    with forecasts, the weekly report), print a summary."""
+    from . import app
+
+    house = app.lakehouse()
+    folder = house.settings.home / "demo-exports"
     files = app.write_demo_exports(folder, seed)
-    results = _run_ingest(platform, [folder])
-    analytics_rows = app.analytics(platform, forecasts=True)
-    summary = app.summary(platform)
+    with _running("ingest of the sample exports"):
+        outcome = app.ingest(house, [folder])
+    _report_run(outcome.run, as_json)
+    if outcome.run is None or not outcome.run.success:
+        sys.exit(EXIT_FAILED)
+    with _running("analytics and forecasts"):
+        analytics_rows, run = app.analytics(house, forecasts=True)
+    _report_run(run, as_json)
+    with _running("the weekly report"):
+        made, report_run = app.report(house)
+    _report_run(report_run, as_json)
+    if not run.success or not report_run.success:
+        sys.exit(EXIT_FAILED)
+    summary = app.summary(house)
     summary["exports"] = len(files)
     summary["analytics"] = analytics_rows
-    summary["forecasts"] = app.forecast_summary(platform)
-    summary["highlights"] = app.highlights(platform)
-    from assets.analytics.report import run_report
-
-    summary["report"], _ = run_report(platform)
-    summary["quarantined"] = [r.to_json() for r in results if r.status == "quarantined"]
-    kpi_rows = app.kpis(platform)
+    summary["forecasts"] = app.forecast_summary(house)
+    summary["highlights"] = app.highlights(house)
+    summary["report"] = made.get("uri")
+    summary["runs"] = [outcome.run.run_id, run.run_id, report_run.run_id]
+    summary["quarantined"] = [r.to_json() for r in outcome.results if r.status == "quarantined"]
+    kpi_rows = app.kpis(house)
     summary["kpis"] = {"kpis": len({r["kpi"] for r in kpi_rows}),
                        "empty": sorted({r["kpi"] for r in kpi_rows} - {r["kpi"] for r in kpi_rows if r["value"] is not None})}
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=str))
     else:
         click.echo(f"soundlake demo — {len(files)} sample exports in {folder}")
-        click.echo(f"lake: {platform.storage.uri('curated')}   warehouse: {platform.settings.warehouse_path}")
+        click.echo(f"lake: {house.storage.uri('curated')}   warehouse: {house.settings.warehouse_path}")
+        click.echo(f"runs: ingest {outcome.run.run_id}, analytics {run.run_id}, report {report_run.run_id} "
+                   "— soundlake ui shows them")
         click.echo("files: " + ", ".join(f"{n} {s}" for s, n in summary["files"].items()))
         click.echo("curated tables:")
         for t, n in summary["tables"].items():
@@ -200,19 +293,25 @@ def demo(seed, as_json):
               help="Skip backtests and forecasts: only the analytics every ingest runs (seconds).")
 @click.option("--json", "as_json", is_flag=True, help="Print rows per analytics table as JSON.")
 def analytics(no_forecasts, as_json):
-    """Viral moments, anomalies, ad attribution, lagged correlations, revenue, market demand,
-    forecast backtests and forecasts, from the whole lake."""
-    platform = _platform()
-    counts = app.analytics(platform, forecasts=not no_forecasts)
+    """Run the analytics job: KPIs, viral moments, anomalies, ad attribution, lagged
+    correlations, revenue, market demand, forecast backtests and forecasts, from the whole lake."""
+    from . import app
+
+    house = _existing()
+    with _running("analytics"):
+        counts, run = app.analytics(house, forecasts=not no_forecasts)
+    _report_run(run, as_json)
+    if not run.success:
+        sys.exit(EXIT_FAILED)
     if as_json:
         click.echo(json.dumps(counts, indent=2))
         return
     for name, n in counts.items():
         click.echo(f"{name:<20} {n:>8} rows")
-    for line in _highlight_lines(app.highlights(platform)):
+    for line in _highlight_lines(app.highlights(house)):
         click.echo(line)
     if not no_forecasts:
-        click.echo(_forecast_line(app.forecast_summary(platform)))
+        click.echo(_forecast_line(app.forecast_summary(house)))
 
 
 def _highlight_lines(h: dict) -> list[str]:
@@ -249,40 +348,48 @@ def _forecast_line(s: dict) -> str:
 @click.option("--json", "as_json", is_flag=True,
               help="Print {uri, out, date, period_start, period_end, charts, bytes, sections, ...} as JSON.")
 def report(report_date, out, as_json):
-    """Write the weekly HTML report to the curated zone (reports/<date>.html).
+    """Run the report job: the weekly HTML report in the curated zone (reports/<date>.html).
 
     One self-contained page: headline KPIs, streams, viral moments, anomalies, forecasts, markets,
     ad attribution and revenue, over the 7 days ending on the newest day of data. Prints where it was written.
     """
-    from assets.analytics.report import run_report
+    from assets.analytics.report import report_key
 
-    uri, made = run_report(_platform(), report_date.date() if report_date else None)
+    from . import app
+
+    house = app.lakehouse()
+    with _running("report"):
+        made, run = app.report(house, report_date.date() if report_date else None)
+    _report_run(run, as_json)
+    if not run.success:
+        sys.exit(EXIT_FAILED)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(made.html, encoding="utf-8")
+        out.write_bytes(house.storage.get("curated", report_key(app.date.fromisoformat(made["date"]))))
     if as_json:
-        click.echo(json.dumps({"uri": uri, "out": str(out) if out else None, "date": made.as_of.isoformat(),
-                               **made.summary()}, indent=2, default=_json_value))
+        click.echo(json.dumps({"out": str(out) if out else None, **made}, indent=2, default=_json_value))
         return
-    click.echo(f"report: {uri}")
+    click.echo(f"report: {made['uri']}")
     if out is not None:
         click.echo(f"copied to {out}")
-    period = f"{made.period_start} to {made.period_end}" if made.period_end else "no daily data yet"
-    click.echo(f"week {period}, {made.charts} charts")
+    period = f"{made['period_start']} to {made['period_end']}" if made.get("period_end") else "no daily data yet"
+    click.echo(f"week {period}, {made['charts']} charts")
 
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(as_json):
     """Per source: last file, freshness, quarantined and unused files and why, unmapped stores."""
-    rows = app.status(_platform())
+    from . import app
+
+    rows = app.status(_existing(warehouse=False))
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
-    table = Table("source", "files", "loaded", "dup", "quar.", "unused", "last file", "fresh (days)")
+    table = Table("source", "files", "loaded", "dup", "quar.", "unused", "waiting", "last file", "fresh (days)")
     for r in rows:
         table.add_row(r["source"], str(r["files"]), str(r["loaded"]), str(r["duplicate"]), str(r["quarantined"]),
-                      str(r["unused"]), r["last_file"] or "-",
+                      str(r["unused"]), str(r["waiting"]), r["last_file"] or "-",
                       "-" if r["freshness_days"] is None else str(r["freshness_days"]))
     Console().print(table)
     for r in rows:
@@ -300,44 +407,54 @@ def status(as_json):
 @click.option("--json", "as_json", is_flag=True,
               help="Print {alerts: [{alert_id, kind, severity, subject, message, status, channels}], skipped, ...}.")
 def alerts(dry_run, as_json):
-    """Send alerts: new viral moments, anomalies, stale sources, expired browser sessions.
+    """Send alerts: new viral moments, anomalies, stale sources, quarantined files, expired
+    browser sessions (a run of the `analytics/alerts` asset).
 
     Channels: SOUNDLAKE_ALERT_WEBHOOK_URL (Slack-compatible JSON) and/or SOUNDLAKE_SMTP_HOST with
     SOUNDLAKE_ALERT_EMAIL_TO (README, Alerts). Every event is sent once; every ingest does this too.
     Exit status 0, or 1 when a configured channel failed (its alerts are retried next time) or is
     half-configured; 2 when a SOUNDLAKE_ALERT_* threshold is not valid.
     """
-    from assets.analytics.alerts import AlertConfig, dispatch
+    from assets.analytics.alerts import AlertConfig
+
+    from . import app
 
     try:
         config = AlertConfig.from_env()
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    result = dispatch(_platform(), config, dry_run=dry_run)
+    house = app.lakehouse()
+    with _running("alerts"):
+        result, run = app.alerts(house, dry_run=dry_run)
+    _report_run(run, as_json)
+    if not run.success or result.get("error"):
+        if result.get("error"):
+            err.print(result["error"])
+        sys.exit(EXIT_FAILED)
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2, default=str))
+        click.echo(json.dumps(result, indent=2, default=str))
     else:
         for line in _alert_lines(result, config.max_age_days):
             click.echo(line)
-    sys.exit(0 if result.ok else 1)
+    sys.exit(0 if not result["failures"] and not result["problems"] else EXIT_FAILED)
 
 
-def _alert_lines(result, max_age_days: int) -> list[str]:
-    lines = [f"channels: {', '.join(result.channels)}" if result.channels else
+def _alert_lines(result: dict, max_age_days: int) -> list[str]:
+    """A dispatch's result (``DispatchResult.to_json()``), a line each."""
+    lines = [f"channels: {', '.join(result['channels'])}" if result["channels"] else
              "channels: none configured (set SOUNDLAKE_ALERT_WEBHOOK_URL and/or SOUNDLAKE_SMTP_HOST with "
              "SOUNDLAKE_ALERT_EMAIL_TO); nothing is sent"]
-    for a in result.alerts:
+    for a in result["alerts"]:
         lines.append(f"{a['status']:<11} {a['severity']:<9} {a['kind']:<16} {a['subject']}")
-    if not result.alerts:
-        lines.append("nothing new to send" + (f" ({result.already_sent} sent before)" if result.already_sent else ""))
-    if result.skipped:
-        day = result.newest_day.isoformat() if result.newest_day else "?"
-        lines.append(f"skipped as older than {max_age_days} days before the newest data day ({day}): "
-                     + ", ".join(f"{n} {kind}" for kind, n in result.skipped.items()))
-    if result.gave_up:
-        lines.append(f"gave up on {result.gave_up} alert(s) no channel accepted within the retry window")
-    lines += [f"failed: {error}" for error in result.failures.values()]
-    lines += [f"not configured: {problem}" for problem in result.problems]
+    if not result["alerts"]:
+        lines.append("nothing new to send" + (f" ({result['already_sent']} sent before)" if result["already_sent"] else ""))
+    if result["skipped"]:
+        lines.append(f"skipped as older than {max_age_days} days before the newest data day "
+                     f"({result['newest_day'] or '?'}): " + ", ".join(f"{n} {kind}" for kind, n in result["skipped"].items()))
+    if result["gave_up"]:
+        lines.append(f"gave up on {result['gave_up']} alert(s) no channel accepted within the retry window")
+    lines += [f"failed: {error}" for error in result["failures"].values()]
+    lines += [f"not configured: {problem}" for problem in result["problems"]]
     return lines
 
 
@@ -345,6 +462,8 @@ KPI_ROWS_SHOWN = 10  # breakdown rows shown per KPI without --all
 
 
 def _kpi_block(kpi_id: str, rows: list[dict], limit: int | None) -> list[str]:
+    from assets.kpis import format_value
+
     """One KPI as text: ``id (unit, period, as of day)``, then a line per row: value, breakdown,
     and the row's period where it differs from the headline's."""
     def is_head(r):
@@ -379,8 +498,10 @@ def kpis(artist, show_all, as_json):
     The rows across all artists, or with --artist one artist's. Every ingest recomputes them.
     Exit status 2 when --artist names no artist of the lake (the known ones are listed).
     """
+    from . import app
+
     try:
-        rows = app.kpis(_platform(), artist)
+        rows = app.kpis(_existing(), artist)
     except app.UnknownArtist as exc:
         raise click.BadParameter(str(exc), param_hint="--artist") from None
     if as_json:
@@ -400,18 +521,80 @@ def kpis(artist, show_all, as_json):
 @click.option("--port", default=3000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 def ui(port, host):
-    """The Dagster UI with the daemon (schedules, sensors), on this machine's instance."""
+    """The Dagster UI with the daemon (schedules, sensors), on this home's instance.
+
+    Refuses to start when the port is busy or another daemon already serves this instance.
+    Ctrl-C (or SIGTERM) stops the webserver and the daemon it started.
+    """
+    from . import app, launch
+
     settings = app.Settings.from_env()
-    dagster_home = settings.dagster_home
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    if not (dagster_home / "dagster.yaml").exists():
-        shutil.copy(REPO_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
+    dagster_home = launch.instance_home(settings)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if probe.connect_ex((host if host not in ("0.0.0.0", "") else "127.0.0.1", port)) == 0:
+            raise click.UsageError(f"port {port} on {host} is busy (is `soundlake ui` already running?); "
+                                   "choose another with --port")
+    daemon = _live_daemon(settings)
+    if daemon:
+        raise click.UsageError(f"a Dagster daemon already serves the instance in {dagster_home} ({daemon}); "
+                               "stop it first: two daemons would start every sensor run twice")
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "SOUNDLAKE_HOME": str(settings.home)}
     exe = Path(sys.executable).with_name("dagster")
     cmd = [str(exe) if exe.exists() else "dagster", "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
            "-h", host, "-p", str(port)]
     err.print(f"Dagster UI on http://{host}:{port} (instance in {dagster_home}); Ctrl-C stops it")
-    sys.exit(subprocess.call(cmd, env=env, cwd=REPO_ROOT))
+    proc = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, start_new_session=True)
+
+    def stop(signum, _frame):
+        _stop_group(proc)
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        code = proc.wait()
+    finally:
+        _stop_group(proc)
+    sys.exit(code)
+
+
+def _stop_group(proc: subprocess.Popen, grace: float = 20.0) -> None:
+    """SIGTERM to the process group `dagster dev` leads (webserver, daemon, code servers), then
+    SIGKILL to whatever is left after ``grace`` seconds."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        if proc.poll() is None:
+            time.sleep(0.2)
+            continue
+        time.sleep(0.2)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _live_daemon(settings, within_s: float = 60.0) -> str | None:
+    """A daemon that sent a heartbeat to this instance within the last minute, if any."""
+    from . import launch
+
+    try:
+        with launch.instance(settings) as inst:
+            beats = inst.get_daemon_heartbeats()
+    except Exception:  # an instance that cannot be read has no live daemon we could know of
+        return None
+    now = time.time()
+    for kind, beat in beats.items():
+        if beat is not None and now - beat.timestamp < within_s:
+            return f"{kind} heartbeat {now - beat.timestamp:.0f} s ago"
+    return None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,38 +1,54 @@
-"""The Dagster resource that hands assets the lake and the warehouse.
+"""The Dagster resource that hands assets the lake storage and the warehouse.
 
-Settings are read from the environment when a run uses the resource, not at import, so the same
-definitions serve the local folder and MinIO (see resources/settings.py for the variables).
+Every setting is resource configuration (the Launchpad shows it; a deployment sets it in
+``dagster.yaml`` or run config); a field left unset takes its ``SOUNDLAKE_*`` environment
+variable when a run uses the resource, never at import (see resources/settings.py).
 """
 
+from __future__ import annotations
 
 import os
 from typing import Optional
 
 import dagster as dg
 
-from assets.lake import Lake
-
 from .settings import Settings
 from .storage import LakeStorage, open_storage
 from .warehouse import Warehouse
 
+# resource field -> the environment variable it falls back to
+ENV = {
+    "home": "SOUNDLAKE_HOME",
+    "s3_endpoint": "SOUNDLAKE_S3_ENDPOINT",
+    "s3_access_key": "SOUNDLAKE_S3_ACCESS_KEY",
+    "s3_secret_key": "SOUNDLAKE_S3_SECRET_KEY",
+    "s3_secure": "SOUNDLAKE_S3_SECURE",
+    "s3_region": "SOUNDLAKE_S3_REGION",
+    "s3_bucket_prefix": "SOUNDLAKE_S3_BUCKET_PREFIX",
+}
+
 
 class LakeResource(dg.ConfigurableResource):
-    """The five-zone lake. ``home`` overrides $SOUNDLAKE_HOME (tests, several deployments)."""
+    """The five-zone lake (a local folder, or MinIO/S3) and the DuckDB warehouse beside it."""
 
-    home: Optional[str] = None
+    home: Optional[str] = None  # $SOUNDLAKE_HOME, default ./.soundlake: the local lake, warehouse, Dagster instance
+    s3_endpoint: Optional[str] = None  # host:port of MinIO/S3; unset = the local folder
+    s3_access_key: Optional[str] = None
+    s3_secret_key: Optional[str] = None  # give it as an EnvVar in a deployment, never as a literal
+    s3_secure: Optional[str] = None  # true|false
+    s3_region: Optional[str] = None
+    s3_bucket_prefix: Optional[str] = None
 
     def settings(self) -> Settings:
         env = dict(os.environ)
-        if self.home:
-            env["SOUNDLAKE_HOME"] = self.home
+        for field_name, variable in ENV.items():
+            value = getattr(self, field_name)
+            if value is not None:
+                env[variable] = str(value)
         return Settings.from_env(env)
 
     def storage(self) -> LakeStorage:
         return open_storage(self.settings())
-
-    def lake(self) -> Lake:
-        return Lake(self.storage())
 
     def warehouse(self) -> Warehouse:
         settings = self.settings()

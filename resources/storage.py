@@ -69,10 +69,11 @@ class LocalStorage:
 
     kind = "local"
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, create: bool = True):
         self.root = Path(root)
-        for zone in ZONES:
-            (self.root / zone).mkdir(parents=True, exist_ok=True)
+        if create:  # a reader (``create=False``) never makes a lake where there is none
+            for zone in ZONES:
+                (self.root / zone).mkdir(parents=True, exist_ok=True)
 
     def _path(self, zone: str, key: str) -> Path:
         return self.root / _check_zone(zone) / check_key(key)
@@ -163,7 +164,7 @@ class S3Storage:
 
     kind = "s3"
 
-    def __init__(self, cfg: S3Settings):
+    def __init__(self, cfg: S3Settings, create: bool = True):
         from minio import Minio
 
         self.cfg = cfg
@@ -175,10 +176,11 @@ class S3Storage:
             region=cfg.region,
         )
         self._ready: set[str] = set()
+        self._create = create  # a reader (``create=False``) never makes buckets
 
     def bucket(self, zone: str) -> str:
         name = f"{self.cfg.bucket_prefix}{_check_zone(zone)}"
-        if name not in self._ready:
+        if name not in self._ready and self._create:
             if not self.client.bucket_exists(name):
                 from minio.error import S3Error
 
@@ -224,8 +226,16 @@ class S3Storage:
         return ObjectInfo(zone, key, st.size, st.last_modified)
 
     def list(self, zone: str, prefix: str = "") -> Iterator[ObjectInfo]:
-        objs = self.client.list_objects(self.bucket(zone), prefix=prefix or None, recursive=True)
-        for o in sorted(objs, key=lambda o: o.object_name):
+        from minio.error import S3Error
+
+        try:
+            objs = sorted(self.client.list_objects(self.bucket(zone), prefix=prefix or None, recursive=True),
+                          key=lambda o: o.object_name)
+        except S3Error as exc:
+            if exc.code == "NoSuchBucket" and not self._create:
+                return
+            raise
+        for o in objs:
             if o.is_dir:
                 continue
             yield ObjectInfo(zone, o.object_name, o.size, o.last_modified)
@@ -244,7 +254,8 @@ class S3Storage:
         return f"s3://{self.bucket(zone)}/{key}"
 
 
-def open_storage(settings: Settings) -> LakeStorage:
+def open_storage(settings: Settings, create: bool = True) -> LakeStorage:
+    """The lake's storage; with ``create=False`` nothing is made (no folder, no bucket)."""
     if settings.s3 is not None:
-        return S3Storage(settings.s3)
-    return LocalStorage(settings.lake_dir)
+        return S3Storage(settings.s3, create=create)
+    return LocalStorage(settings.lake_dir, create=create)

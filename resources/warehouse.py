@@ -9,18 +9,17 @@ secret of each connection, never in the warehouse file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 import duckdb
 import pyarrow as pa
 
-from assets.kpis import build_kpis
-from assets.model import ANALYTICS_TABLES, TABLES
+if TYPE_CHECKING:
+    import pandas as pd
 
 from .settings import Settings
 from .storage import LakeStorage
 
-SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 MANIFEST_GLOB = "_manifest/*.parquet"
 
 
@@ -61,13 +60,17 @@ def httpfs_path() -> Path:
 
 
 class Warehouse:
+    """The DuckDB file beside the lake. It holds views, never data, so it can be dropped and
+    rebuilt at any time; which views is the caller's to say (:meth:`refresh`)."""
+
     def __init__(self, settings: Settings, storage: LakeStorage):
         self.settings = settings
         self.storage = storage
         self.path = settings.warehouse_path
 
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(self.path), read_only=read_only)
         prepare_connection(con, self.settings)
         return con
@@ -78,42 +81,49 @@ class Warehouse:
     def _has(self, zone: str, prefix: str) -> bool:
         return any(o.key.endswith(".parquet") for o in self.storage.list(zone, prefix))
 
-    def refresh(self) -> list[str]:
-        """(Re)create every view. Returns the view names."""
-        from assets.lake import MANIFEST_SCHEMA
-
+    def refresh(
+        self,
+        tables: Mapping[str, pa.Schema],
+        *,
+        single_file: Iterable[str] = (),
+        manifest: pa.Schema | None = None,
+        reference: Mapping[str, Callable[[], "pd.DataFrame"]] | None = None,
+        sql_files: Sequence[Path] = (),
+    ) -> list[str]:
+        """(Re)create a view per table over ``curated/<table>/**/*.parquet`` (an empty view of
+        the table's schema while it has no file), ``lake_files_history`` over the manifest log
+        when ``manifest`` is given, the small ``reference`` tables, then ``sql_files``
+        (:func:`run_sql_files`). A table in ``single_file`` is one file its writer replaces: it
+        is started empty, so its view reads that file from the start. Returns the names made."""
         views = []
         con = self.connect()
         try:
-            for name, table in ANALYTICS_TABLES.items():
-                # an analytics table is one file that each analytics run replaces: start it empty,
-                # so its view reads the file from the start and shows every later run
+            for name in single_file:
                 if not self._has("curated", f"{name}/"):
-                    self.storage.put("curated", f"{name}/data.parquet", _empty_parquet(table.schema))
-            for name, table in {**TABLES, **ANALYTICS_TABLES}.items():
+                    self.storage.put("curated", f"{name}/data.parquet", _empty_parquet(tables[name]))
+            for name, schema in tables.items():
                 if self._has("curated", f"{name}/"):
                     body = (f"SELECT * FROM read_parquet({sql_literal(self._glob('curated', name + '/**/*.parquet'))}, "
                             "union_by_name = true, hive_partitioning = false)")
                 else:
-                    body = empty_select(table.schema)
+                    body = empty_select(schema)
                 con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {body}')
                 views.append(name)
-            if self._has("raw", "_manifest/"):
-                body = f"SELECT * FROM read_parquet({sql_literal(self._glob('raw', MANIFEST_GLOB))}, union_by_name = true)"
-            else:
-                body = empty_select(MANIFEST_SCHEMA)
-            con.execute(f"CREATE OR REPLACE VIEW lake_files_history AS {body}")
-            views.append("lake_files_history")
-            from assets.reference import REFERENCE_TABLES
-
-            for name, build in REFERENCE_TABLES.items():
+            if manifest is not None:
+                if self._has("raw", "_manifest/"):
+                    body = (f"SELECT * FROM read_parquet({sql_literal(self._glob('raw', MANIFEST_GLOB))}, "
+                            "union_by_name = true)")
+                else:
+                    body = empty_select(manifest)
+                con.execute(f"CREATE OR REPLACE VIEW lake_files_history AS {body}")
+                views.append("lake_files_history")
+            for name, build in (reference or {}).items():
                 con.register("_reference", build())
                 con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _reference')
                 con.unregister("_reference")
                 views.append(name)
-            for sql_file in run_sql_files(con):
+            for sql_file in run_sql_files(con, list(sql_files)):
                 views.append(sql_file.stem)
-            build_kpis(con)  # the analytics step: table `kpis` from sql/kpis/ (assets/kpis.py)
         finally:
             con.close()
         return views
@@ -129,13 +139,13 @@ def _empty_parquet(schema: pa.Schema) -> bytes:
     return buf.getvalue()
 
 
-def run_sql_files(con: duckdb.DuckDBPyConnection, files: list[Path] | None = None,
+def run_sql_files(con: duckdb.DuckDBPyConnection, files: Sequence[Path],
                   on_file: Callable[[Path], None] | None = None) -> list[Path]:
-    """Execute ``sql/*.sql`` in name order, except that a file using a view another file creates
-    waits for it (a file failing on a missing catalog entry is retried after the others). Returns
-    the files in the order they ran; a file that cannot run is an error naming it. ``on_file`` is
-    called after each file ran."""
-    pending = list(files if files is not None else sorted(SQL_DIR.glob("*.sql")))
+    """Execute SQL files in the order given, except that a file using a view another file
+    creates waits for it (a file failing on a missing catalog entry is retried after the
+    others). Returns the files in the order they ran; a file that cannot run is an error naming
+    it. ``on_file`` is called after each file ran."""
+    pending = list(files)
     done: list[Path] = []
     while pending:
         missing: dict[Path, duckdb.Error] = {}

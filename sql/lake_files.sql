@@ -1,4 +1,4 @@
--- The manifest of every landed file: the newest row per landing (see assets/lake.py).
+-- The manifest of every landed file: the newest row per landing (see assets/lake/manifest.py).
 CREATE OR REPLACE VIEW lake_files AS
 SELECT *
 FROM lake_files_history

@@ -2,10 +2,11 @@
 -- streams twice.
 --
 -- Per-artist rows (artist not null: artist dashboards such as Spotify for Artists) all describe
--- the same streams, the artist's on that platform; one source wins by precedence (lowest first):
---   1 spotify_for_artists, apple_music_for_artists, amazon_music_for_artists,
---     deezer_for_creators, youtube, soundcloud (the platform's own dashboard)
---   2 toolost   3 distrokid (distributors)   9 any other source (ties: by source name)
+-- the same streams, the artist's on that platform; one source wins by precedence, lowest first.
+-- Each source module declares its precedence (`stream_precedence` in assets/sources/<source>.py;
+-- the table ref_stream_source_precedence lists them): 1 for the platform's own artist dashboard
+-- (spotify_for_artists), 2 toolost, 3 distrokid (distributors); a source that declares none ranks
+-- 9; ties go by source name.
 --
 -- Account rows (artist null) come from distributors, and each distributor reports its own
 -- catalogue: the releases it delivers. Two distributors' numbers are different streams (in the
@@ -17,16 +18,11 @@
 -- it per day) or the per-artist rows (artist = '...'), and either the totals (track IS NULL) or
 -- the per-track rows; never both.
 CREATE OR REPLACE VIEW v_streams_daily AS
-WITH precedence(source, priority) AS (
-    VALUES ('spotify_for_artists', 1), ('apple_music_for_artists', 1), ('amazon_music_for_artists', 1),
-           ('deezer_for_creators', 1), ('youtube', 1), ('soundcloud', 1),
-           ('toolost', 2), ('distrokid', 3)
-),
-scoped AS (
+WITH scoped AS (
     SELECT s.*, CASE WHEN s.artist IS NULL THEN s.source ELSE 'artist' END AS scope,
            coalesce(p.priority, 9) AS priority
     FROM fct_streams_daily s
-    LEFT JOIN precedence p ON p.source = s.source
+    LEFT JOIN ref_stream_source_precedence p ON p.source = s.source
 )
 SELECT * EXCLUDE (priority, source_rank) FROM (
     SELECT *, row_number() OVER (PARTITION BY date, platform, artist, track, scope

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from assets.model import STORE_PLATFORMS, store_platform
-from resources.warehouse import SQL_DIR
+from assets.lakehouse import SQL_DIR
 from tests.cli_helpers import query, run
 from tests.test_distrokid import OLD_HEADER, tsv
 

@@ -3,6 +3,7 @@
 import duckdb
 
 from assets.lake import MANIFEST_SCHEMA
+from assets.lakehouse import SQL_DIR
 from assets.model import ANALYTICS_TABLES, TABLES
 from assets.reference import REFERENCE_TABLES
 from resources.warehouse import empty_select, run_sql_files
@@ -19,7 +20,7 @@ def model() -> duckdb.DuckDBPyConnection:
         con.register("_reference", build())
         con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _reference')
         con.unregister("_reference")
-    run_sql_files(con)
+    run_sql_files(con, sorted(SQL_DIR.glob("*.sql")))
     return con
 
 

@@ -40,6 +40,10 @@ Kinds
     ``session_warn_days`` (3): ``warning``, id ``session_expiring:<source>:<latest expiry>``. A new login writes a new expiry, hence a new
     id: the next expiry alerts again. A file whose cookies are all session cookies cannot be
     judged and gives no alert. Only names and expiries are read; cookie values never leave the file.
+``quarantined_file`` — a landed file that could not be read (no source recognised it, or its parser
+    refused it): ``warning``, with the reason (it names the file, the column or line, and what to
+    do). Files that landed more than ``max_age_days`` ago are skipped. Id:
+    ``quarantined_file:<sha256>`` (the same bytes ingested again do not alert twice).
 ``run_failure`` — a failed Dagster run (``sensors/alerts.py``, a run-failure sensor): job, run id
     and the failing steps' error messages. ``critical``. Id: ``run_failure:<run_id>``.
 
@@ -90,7 +94,7 @@ from resources.alerts import SEVERITIES, Alert, Channel, SendResult, channels_fr
 log = logging.getLogger("soundlake.alerts")
 
 TABLE = "alerts"
-KINDS = ("viral_moment", "anomaly", "run_failure", "stale_source", "session_expired")
+KINDS = ("viral_moment", "anomaly", "run_failure", "stale_source", "session_expired", "quarantined_file")
 ALERT_COLUMNS = ["alert_id", "kind", "severity", "subject", "message", "first_seen", "sent_at", "channels"]
 ERROR_MAX_CHARS = 1000  # of a failed run's error text in the message
 
@@ -269,6 +273,31 @@ def stale_source_events(manifest: pd.DataFrame, now: datetime,
     return out
 
 
+def quarantined_file_events(manifest: pd.DataFrame, now: datetime,
+                            config: AlertConfig = AlertConfig()) -> tuple[list[Alert], int]:  # noqa: B008
+    """Alerts for landed files that are quarantined now (``lake_files``: the newest row of each
+    landing), one per file content; files that landed more than ``max_age_days`` ago are
+    skipped, so a first dispatch over an old lake does not send its whole history."""
+    if manifest is None or manifest.empty:
+        return [], 0
+    bad = manifest[manifest["status"] == "quarantined"]
+    out, skipped = [], 0
+    cutoff = pd.Timestamp(now) - pd.Timedelta(days=config.max_age_days)
+    for r in bad.sort_values("landed_at", kind="stable").drop_duplicates("sha256", keep="last").itertuples(index=False):
+        landed = pd.Timestamp(r.landed_at)
+        landed = landed.tz_localize("UTC") if landed.tzinfo is None else landed
+        if landed < cutoff:
+            skipped += 1
+            continue
+        where = f"{r.source}/{r.dataset}" if isinstance(r.source, str) else "no source"
+        subject = f"File quarantined ({where}): {r.original_name}"
+        message = (f"{r.reason or r.original_name + ': quarantined'}\n\nThe file is kept in raw and changed nothing in "
+                   "curated. Fix what the reason names and ingest the file again (with the option it asks for), or "
+                   "run `soundlake reprocess` after a parser fix; `soundlake status` lists every quarantined file.")
+        out.append(Alert(f"quarantined_file:{r.sha256}", "quarantined_file", "warning", subject, message))
+    return out, skipped
+
+
 def session_expiry(state: Mapping) -> tuple[datetime | None, int]:
     """(latest cookie expiry in UTC, number of cookies) of a Playwright ``storage_state``; the
     expiry is None when no cookie has one (session cookies only, or no cookies)."""
@@ -392,10 +421,18 @@ def collect(platform, config: AlertConfig, now: datetime) -> Collected:
             newest = newest_data_day(platform, (moments, anomalies))
     except Exception:
         log.exception("alerts: reading viral moments and anomalies failed; no alerts of theirs this time")
+    read: list[pd.DataFrame] = []
+
+    def manifest() -> pd.DataFrame:
+        if not read:
+            read.append(platform.lake.manifest())
+        return read[0]
+
     steps = [
         ("viral_moment", lambda: viral_events(moments, newest, config)),
         ("anomaly", lambda: anomaly_events(anomalies, newest, config)),
-        ("stale_source", lambda: (stale_source_events(platform.lake.manifest(), now, config), 0)),
+        ("stale_source", lambda: (stale_source_events(manifest(), now, config), 0)),
+        ("quarantined_file", lambda: quarantined_file_events(manifest(), now, config)),
         ("session_expired", lambda: (session_events(platform.settings.sessions_dir, now, config), 0)),
     ]
     for kind, step in steps:
@@ -553,16 +590,18 @@ def dispatch(platform, config: AlertConfig | None = None, now: datetime | None =
     return result
 
 
-def dispatch_quietly(platform, config: AlertConfig | None = None) -> DispatchResult | None:
-    """:func:`dispatch` for the end of an ingest: whatever goes wrong (a bad threshold variable,
-    an unreadable table) is a logged warning without secrets, never an exception."""
+def dispatch_quietly(platform, config=None, *, dry_run: bool = False) -> tuple[DispatchResult | None, str | None]:
+    """:func:`dispatch` for the end of an ingest run: whatever goes wrong (a bad threshold
+    variable, an unreadable table) is returned as an error text without secrets, never raised.
+    ``config`` is an :class:`AlertConfig`, a callable making one, or None (the environment's)."""
     try:
-        return dispatch(platform, config)
+        return dispatch(platform, config() if callable(config) else config, dry_run=dry_run), None
     except Exception as exc:
         settings = platform.settings
         secrets = settings_secrets(settings.alerts) + ([settings.s3.secret_key] if settings.s3 else [])
-        log.warning("alerts were not dispatched: %s: %s", type(exc).__name__, redact(str(exc), secrets)[:300])
-        return None
+        error = f"alerts were not dispatched: {type(exc).__name__}: {redact(str(exc), secrets)[:300]}"
+        log.warning(error)
+        return None, error
 
 
 def _describe(row: _Row, status: str) -> dict:

@@ -2,8 +2,8 @@
 zone as ``reports/<YYYY-MM-DD>.html`` by ``soundlake report`` and by the Dagster schedule
 ``report_weekly`` (Mondays 07:00 UTC).
 
-:func:`build_report` is pure (a warehouse connection in, HTML out); :func:`write_report` is the one
-function that touches the lake. Decisions, each chosen so that a reader of the report gets what
+:func:`make_report` is pure (a warehouse connection in, the page out); :func:`save_report` is the
+one function that touches the lake; the Dagster asset ``analytics/report`` runs both. Decisions, each chosen so that a reader of the report gets what
 they would expect:
 
 * **Dates.** The report *date* is the day it is made (UTC today; ``--date`` to re-make an older
@@ -921,18 +921,6 @@ def make_report(
                   generated_at=generated_at, sections=sections, facts=facts)
 
 
-def build_report(
-    con: duckdb.DuckDBPyConnection,
-    as_of: date | None = None,
-    config: ReportConfig | None = None,
-    *,
-    generated_at: datetime | None = None,
-    strict: bool = False,
-) -> str:
-    """The report's HTML (one self-contained page) over the warehouse behind ``con``."""
-    return make_report(con, as_of, config, generated_at=generated_at, strict=strict).html
-
-
 # --- the lake --------------------------------------------------------------------------------------
 
 
@@ -946,23 +934,3 @@ def save_report(storage: LakeStorage, html: str, report_date: date) -> str:
     key = report_key(report_date)
     storage.put("curated", key, html.encode("utf-8"))
     return storage.uri("curated", key)
-
-
-def run_report(platform, report_date: date | None = None, config: ReportConfig | None = None,
-               *, strict: bool = False) -> tuple[str, Report]:
-    """Make the report for ``report_date`` (UTC today by default) over ``platform``'s warehouse
-    (a ``pipelines.app.Platform``) and store it; returns (its URI, the report)."""
-    report_date = report_date or datetime.now(timezone.utc).date()
-    if not platform.settings.warehouse_path.exists():
-        platform.warehouse.refresh()
-    con = platform.warehouse.connect(read_only=True)
-    try:
-        report = make_report(con, report_date, config, strict=strict)
-    finally:
-        con.close()
-    return save_report(platform.storage, report.html, report_date), report
-
-
-def write_report(platform, report_date: date | None = None) -> str:
-    """Make and store the report of ``report_date`` (UTC today by default); returns the lake URI."""
-    return run_report(platform, report_date)[0]

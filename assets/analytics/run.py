@@ -63,18 +63,18 @@ def table_bytes(table: CuratedTable, df: pd.DataFrame, created_at: datetime) -> 
     return buf.getvalue()
 
 
-def write_table(storage: LakeStorage, name: str, df: pd.DataFrame, created_at: datetime) -> int:
+def write_table(storage: LakeStorage, name: str, df: pd.DataFrame, created_at: datetime) -> bool:
     """Replace the table's file, unless only ``created_at`` would change: a run over unchanged
-    inputs leaves the lake byte for byte as it was."""
+    inputs leaves the lake byte for byte as it was. Returns whether the file changed."""
     key = f"{name}/data.parquet"
     data = table_bytes(ANALYTICS_TABLES[name], df, created_at)
     if storage.stat("curated", key) is not None:
         old = pq.read_table(io.BytesIO(storage.get("curated", key))).drop_columns(["created_at"])
         new = pq.read_table(io.BytesIO(data)).drop_columns(["created_at"])
         if old.schema.equals(new.schema) and old.to_pandas().equals(new.to_pandas()):  # NaN == NaN here
-            return len(df)
+            return False
     storage.put("curated", key, data)
-    return len(df)
+    return True
 
 
 def detect(series: pd.DataFrame, config: AnalyticsConfig = AnalyticsConfig()) -> dict[str, pd.DataFrame]:  # noqa: B008

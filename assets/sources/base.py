@@ -78,6 +78,10 @@ class Source:
     samples: Callable[[Path, int], list[Path]]
     acquisition: str = "file drop"
     version: int = 1
+    # when several sources report an artist's daily streams, which one v_streams_daily keeps:
+    # 1 = the platform's own artist dashboard, 2, 3, ... = distributors (lower wins); None for a
+    # source that reports no streams
+    stream_precedence: int | None = None
 
     def dataset(self, name: str) -> Dataset:
         for ds in self.datasets:

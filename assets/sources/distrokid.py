@@ -531,4 +531,5 @@ SOURCE = Source(
     ),
     samples=write_samples,
     acquisition="file drop (bank details export, saved stats pages)",
+    stream_precedence=3,
 )

@@ -870,4 +870,5 @@ SOURCE = Source(
     ),
     samples=write_samples,
     acquisition="file drop (CSV/JSON exported from the web app)",
+    stream_precedence=1,
 )

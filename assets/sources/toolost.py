@@ -208,4 +208,5 @@ SOURCE = Source(
     ),
     samples=write_samples,
     acquisition="file drop (JSON saved from the portal)",
+    stream_precedence=2,
 )

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from assets.lakehouse import Lakehouse
 from pipelines import app
 from pipelines.cli import main
 from resources.settings import Settings
@@ -50,7 +51,7 @@ def cli_query(sql: str) -> list[dict]:
 
 
 def query(sql: str) -> list[tuple]:
-    return app.query(app.Platform.from_env(), sql)[1]
+    return app.query(Lakehouse.from_env(), sql)[1]
 
 
 def check_figures() -> None:
@@ -81,7 +82,7 @@ def test_s3_lake_end_to_end(s3_env, bedrot, minio_client):
 
     settings = Settings.from_env()
     assert settings.s3 is not None
-    platform = app.Platform.from_env(settings)
+    platform = Lakehouse.from_env(settings)
     assert platform.storage.kind == "s3"
     assert not (settings.lake_dir).exists(), "the S3 backend must not write a local lake"
 

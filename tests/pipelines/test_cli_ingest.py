@@ -7,9 +7,10 @@ import json
 import zipfile
 from pathlib import Path
 
+from assets.lakehouse import Lakehouse
 from assets.model import ANALYTICS_TABLES
+from assets.sources import SOURCES
 from assets.sources.distrokid import write_samples
-from pipelines import app
 from tests.cli_helpers import query, run
 from tests.test_distrokid import OLD_HEADER, tsv
 
@@ -166,12 +167,12 @@ def test_reprocess_picks_up_a_fixed_parser(local_env, tmp_path, monkeypatch):
     src = distrokid.SOURCE.__class__(**{**distrokid.SOURCE.__dict__, "datasets": (ds,) + distrokid.SOURCE.datasets[1:],
                                         "version": distrokid.SOURCE.version + 1})
     monkeypatch.setitem(SOURCES, "distrokid", src)
-    platform = app.Platform.from_env()
-    assert platform.lake.sources["distrokid"].version == src.version
-    results = platform.lake.stage()  # a new parser version retries quarantined files by itself
+    house = Lakehouse.from_env()
+    assert house.lake.sources["distrokid"].version == src.version
+    results = house.lake.stage()  # a new parser version retries quarantined files by itself
     assert [x.status for x in results.values()] == ["loaded"]
-    platform.lake.build_curated()
-    platform.warehouse.refresh()
+    house.lake.build_curated()
+    house.refresh_warehouse()
     assert query("SELECT count(*) AS n FROM fct_royalties") == [{"n": 1}]
 
 
@@ -210,7 +211,7 @@ def test_demo_summary(local_env):
     # the demo covers every platform module: every curated table and every source has rows
     assert all(n > 0 for n in summary["tables"].values()), summary["tables"]
     sources = query("SELECT DISTINCT source FROM lake_files WHERE status = 'loaded' ORDER BY 1")
-    assert [r["source"] for r in sources] == sorted(app.SOURCES)
+    assert [r["source"] for r in sources] == sorted(SOURCES)
     # the second demo brings the same exports again: duplicates; Linktree's unused capture stays unused
     n = summary["exports"]
     assert summary["files"] == {"duplicate": n, "loaded": n - 1, "unused": 1}
@@ -232,8 +233,8 @@ def test_archive_keeps_previous_versions_and_old_raw(local_env, tmp_path):
     archive = local_env / "lake" / "archive" / "curated" / "fct_royalties"
     assert len(list(archive.rglob("*.parquet"))) == 1, "the rewritten month's previous version is archived"
 
-    platform = app.Platform.from_env()
-    moved = platform.lake.archive_raw(30, now=datetime.now(timezone.utc) + timedelta(days=31))
+    house = Lakehouse.from_env()
+    moved = house.lake.archive_raw(30, now=datetime.now(timezone.utc) + timedelta(days=31))
     assert len(moved) == 2
     assert not list((local_env / "lake" / "raw" / "distrokid").rglob("*.tsv"))
     assert len(list((local_env / "lake" / "archive" / "raw").rglob("*.tsv"))) == 2
@@ -241,8 +242,8 @@ def test_archive_keeps_previous_versions_and_old_raw(local_env, tmp_path):
     before = curated_snapshot(local_env)
     for p in (local_env / "lake" / "staging").rglob("*.parquet"):
         p.unlink()
-    platform.lake.stage(reprocess=True)
-    platform.lake.build_curated()
+    house.lake.stage(reprocess=True)
+    house.lake.build_curated()
     assert curated_snapshot(local_env) == before
 
 

@@ -89,9 +89,9 @@ def test_every_kpi_after_the_fixtures(at_bedrot):
 
 
 def test_strict_build_and_table(at_bedrot):
-    from pipelines.app import Platform
+    from assets.lakehouse import Lakehouse
 
-    con = Platform.from_env().warehouse.connect()
+    con = Lakehouse.from_env().warehouse.connect()
     try:
         frame = K.build_kpis(con, strict=True)
         columns = con.execute("DESCRIBE kpis").fetchall()

@@ -24,7 +24,7 @@ import pytest
 from assets import kpis as K
 from assets.analytics import report as R
 from assets.analytics.series import daily_series
-from pipelines.app import Platform
+from assets.lakehouse import Lakehouse
 from tests.cli_helpers import query, run
 from tests.warehouse_helpers import insert, model
 
@@ -231,7 +231,7 @@ def test_every_section_on_a_small_warehouse(small):
 
 
 def test_names_are_escaped(small):
-    html = R.build_report(small, generated_at=GENERATED, strict=True)
+    html = R.make_report(small, generated_at=GENERATED, strict=True).html
     assert "<script" not in html.lower() and "<b>" not in html and "<i>" not in html
     assert "<img src=x" not in html
     assert "Ca$$h &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in html
@@ -244,7 +244,7 @@ def test_names_are_escaped(small):
 
 
 def test_self_contained(small):
-    html = R.build_report(small, generated_at=GENERATED, strict=True)
+    html = R.make_report(small, generated_at=GENERATED, strict=True).html
     assert "default-src 'none'; img-src data:" in html  # the page may load nothing else
     urls = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)""", html)
     assert urls and all(u.startswith(("data:image/png;base64,", "#")) for u in urls)
@@ -286,7 +286,7 @@ def test_empty_warehouse_says_nothing_yet():
 def test_missing_tables_say_nothing_yet(small):
     small.execute("DROP TABLE market_demand")
     small.execute("DROP TABLE revenue_expected")
-    page = parse(R.build_report(small, generated_at=GENERATED, strict=True))
+    page = parse(R.make_report(small, generated_at=GENERATED, strict=True).html)
     assert "the warehouse has no table for this" in page.sections["markets"]
     assert "the warehouse has no table for this" in page.sections["revenue"]
     assert "2,800 total" in squash(page.sections["forecasts"])  # the others are unaffected
@@ -294,7 +294,7 @@ def test_missing_tables_say_nothing_yet(small):
 
 def test_markets_of_the_artists_when_the_account_has_none(small):
     small.execute("DELETE FROM market_demand WHERE artist IS NULL")
-    markets = squash(parse(R.build_report(small, generated_at=GENERATED, strict=True)).sections["markets"])
+    markets = squash(parse(R.make_report(small, generated_at=GENERATED, strict=True).html).sections["markets"])
     assert "Per artist" in markets and f"{ARTIST} | France (FR) | 99" in markets
 
 
@@ -303,12 +303,12 @@ def test_a_failing_section_does_not_lose_the_report(small, monkeypatch, caplog):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(R, "_ads_section", broken)
-    page = parse(R.build_report(small, generated_at=GENERATED))
+    page = parse(R.make_report(small, generated_at=GENERATED).html)
     assert "could not be built: RuntimeError: boom" in page.sections["ads"]
     assert "2,800 total" in squash(page.sections["forecasts"])
     assert "section ads failed" in caplog.text
     with pytest.raises(RuntimeError, match="boom"):
-        R.build_report(small, generated_at=GENERATED, strict=True)
+        R.make_report(small, generated_at=GENERATED, strict=True).html
 
 
 def test_markdown_summary(small):
@@ -376,7 +376,7 @@ def assert_clean(seen: dict, path: Path) -> None:
 
 def test_small_report_in_chromium(small, tmp_path):
     path = tmp_path / "report.html"
-    path.write_text(R.build_report(small, generated_at=GENERATED, strict=True), encoding="utf-8")
+    path.write_text(R.make_report(small, generated_at=GENERATED, strict=True).html, encoding="utf-8")
     seen = open_in_chromium(path)
     assert_clean(seen, path)
     assert len(seen["images"]) == 6
@@ -397,10 +397,10 @@ def test_demo_report_in_chromium(at_demo, tmp_path):
     got = report_json("--out", out)
     today = datetime.now(timezone.utc).date()
     assert date.fromisoformat(got["date"]) in (today, today - timedelta(days=1))  # (a run across midnight)
-    platform = Platform.from_env()
+    house = Lakehouse.from_env()
     key = f"reports/{got['date']}.html"
-    assert got["uri"] == platform.storage.uri("curated", key)
-    html = platform.storage.get("curated", key).decode("utf-8")
+    assert got["uri"] == house.storage.uri("curated", key)
+    html = house.storage.get("curated", key).decode("utf-8")
     assert out.read_text(encoding="utf-8") == html
 
     # the period ends on the newest day of data, and its streams are the warehouse's
@@ -425,7 +425,7 @@ def test_demo_report_in_chromium(at_demo, tmp_path):
     # the sentence the demo's summary prints, with the same numbers
     from pipelines.app import forecast_summary
 
-    s = forecast_summary(platform)
+    s = forecast_summary(house)
     m = SENTENCE.search(seen["text"])
     assert m, seen["text"][:2000]
     assert (int(m[1]), int(m[2])) == (s["champion_beats_seasonal_naive"], s["compared"])
@@ -438,7 +438,7 @@ def test_demo_report_in_chromium(at_demo, tmp_path):
 def test_report_date_option(at_demo):
     got = report_json("--date", "2026-01-15")
     assert got["date"] == "2026-01-15"
-    assert Platform.from_env().storage.stat("curated", "reports/2026-01-15.html") is not None
+    assert Lakehouse.from_env().storage.stat("curated", "reports/2026-01-15.html") is not None
     assert got["period_end"] is None or got["period_end"] <= "2026-01-15"
     plain = run("report", "--date", "2026-01-15")
     assert plain.exit_code == 0
@@ -448,7 +448,8 @@ def test_report_date_option(at_demo):
 
 
 def test_dagster_asset_writes_the_report(at_demo):
-    from assets.report_assets import REPORT_OP, report
+    from assets.analytics_assets import report
+    from pipelines.schedules import REPORT_OP
     from resources.lake_resource import LakeResource
 
     result = dg.materialize([report], resources={"lake": LakeResource(home=str(at_demo))},
@@ -458,14 +459,15 @@ def test_dagster_asset_writes_the_report(at_demo):
     uri = mat.metadata["uri"].value
     assert uri.endswith("reports/2026-02-02.html")
     assert "the champion beats the seasonal naive at 28 days" in mat.metadata["summary"].value
-    html = Platform.from_env().storage.get("curated", "reports/2026-02-02.html").decode()
+    html = Lakehouse.from_env().storage.get("curated", "reports/2026-02-02.html").decode()
     assert "<section id=\"forecasts\">" in html
 
 
 def test_dagster_job_and_schedule():
-    from assets.report_assets import REPORT_KEY, REPORT_OP
-    from pipelines import definitions
+    from assets.analytics_assets import REPORT_KEY
+    from pipelines import jobs
     from pipelines.definitions import defs
+    from pipelines.schedules import REPORT_OP
 
     schedule = defs.resolve_schedule_def("report_weekly")
     assert schedule.cron_schedule == "0 7 * * 1"
@@ -474,10 +476,10 @@ def test_dagster_job_and_schedule():
     job = defs.resolve_job_def("report")
     assert set(job.asset_layer.selected_asset_keys) == {REPORT_KEY}
     # the daily analytics job leaves the weekly report alone
-    assert REPORT_KEY not in definitions.analytics_job.selection.resolve(graph)
+    assert REPORT_KEY not in jobs.analytics_job.selection.resolve(graph)
     parents = graph.get(REPORT_KEY).parent_keys
     assert {dg.AssetKey(["analytics", n]) for n in ("viral_moments", "anomalies", "forecasts")} <= parents
-    assert graph.get(REPORT_KEY).group_name == "analytics"
+    assert graph.get(REPORT_KEY).group_name == "report"
 
     tick = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
     with dg.build_schedule_context(scheduled_execution_time=tick) as context:
@@ -515,11 +517,11 @@ def test_report_of_the_real_exports(at_bedrot, tmp_path):
     # the report of an earlier day leaves out what came after it
     early = report_json("--date", "2025-01-10")
     assert early["period_end"] == "2025-01-10"
-    html = Platform.from_env().storage.get("curated", "reports/2025-01-10.html").decode()
+    html = Lakehouse.from_env().storage.get("curated", "reports/2025-01-10.html").decode()
     page = parse(html)
     assert "2025-01-16" not in page.sections["moments"]  # linktree's breakout started on 2025-01-16
     assert "data after 2025-01-10 is left out" in squash(re.sub(r"<[^>]+>", " ", html))
 
     path = tmp_path / "bedrot.html"
-    path.write_text(Platform.from_env().storage.get("curated", "reports/2025-06-02.html").decode(), encoding="utf-8")
+    path.write_text(Lakehouse.from_env().storage.get("curated", "reports/2025-06-02.html").decode(), encoding="utf-8")
     assert_clean(open_in_chromium(path), path)

@@ -1,0 +1,324 @@
+"""Landing: where files arrive, and the one function that lands a file.
+
+Files reach ``landing/`` two ways: ``soundlake ingest`` lands what it is given, and anything else
+(a person, a sync tool, a browser extractor) drops objects into the zone. Both go through
+:meth:`Landing.land`: a zip is opened unless a dataset reads the zip itself, each file is
+recognised (name first, content to break ties), put at ``<source>/<dataset>/<name>`` — or
+``<name> (2).<ext>`` when that key is taken, the one collision rule — and recorded in the manifest
+as ``landed``, with what the person said about it (``--as-of``, ``--artist``, ...), so whichever
+run takes it parses it the same way.
+
+A ``landed`` row names its ``batch``: the run that takes it (the CLI lands a batch and then runs
+it). Objects dropped by other means have no row until a run *adopts* them (:meth:`Landing.adopt`):
+an object already at ``<source>/<dataset>/<name>`` is recorded where it is, one dropped anywhere
+else is recognised and moved there. A claim whose run is no longer active (a crashed CLI, a
+failed run) is taken over by the next run, options included.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import posixpath
+import re
+import uuid
+import zipfile
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path, PurePosixPath
+from typing import Callable, Iterable, Mapping
+
+from resources.storage import LakeStorage, ObjectInfo, UnsafeKeyError, check_key
+
+from ..sources import Source
+from ..sources.base import Dataset
+from .manifest import Manifest, clean, is_missing, utcnow
+
+UNIDENTIFIED = "_unidentified"
+SNIFF_BYTES = 64 * 1024
+
+
+@dataclass
+class FileResult:
+    """What happened to one landed file; what ``soundlake ingest --json`` prints."""
+
+    path: str
+    source: str | None
+    dataset: str | None
+    sha256: str | None
+    status: str
+    rows: int | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Landed:
+    """A file in landing, claimed by a batch, with what the person told us about it."""
+
+    landing_id: str
+    path: str  # as the person gave it (``folder/x.zip!member.csv``), or the landing key of a drop
+    key: str  # ``<source>/<dataset>/<name>`` in landing
+    source: str  # UNIDENTIFIED when no source recognised it
+    dataset: str
+    batch: str | None = None
+    as_of: date | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+    sha256: str | None = None
+    size: int | None = None
+
+    @property
+    def name(self) -> str:
+        return PurePosixPath(self.key).name
+
+    def row(self) -> dict:
+        """The manifest row that records this landing (status ``landed``)."""
+        return clean({
+            "landing_id": self.landing_id, "sha256": self.sha256, "original_name": self.name,
+            "source": None if self.source == UNIDENTIFIED else self.source,
+            "dataset": None if self.dataset == UNIDENTIFIED else self.dataset,
+            "size": self.size, "landed_at": utcnow(), "status": "landed", "as_of": self.as_of,
+            "options": json.dumps(dict(self.options), sort_keys=True) if self.options else None,
+            "landing_key": self.key, "batch": self.batch,
+        })
+
+
+def identify_by_name(sources: Mapping[str, Source], name: str, hint: str | None = None) -> tuple[str, str] | None:
+    """(source, dataset) whose file-name pattern matches ``name``, if any."""
+    for s, d in _candidates(sources, hint):
+        if d.matches_name(name):
+            return s.name, d.name
+    return None
+
+
+def identify(sources: Mapping[str, Source], name: str, head: bytes, hint: str | None = None) -> tuple[str, str] | None:
+    """(source, dataset) of a file: its name first, its content to break ties or when the name
+    says nothing."""
+    pool = _candidates(sources, hint)
+    by_name = [(s, d) for s, d in pool if d.matches_name(name)]
+    if len(by_name) == 1:
+        return by_name[0][0].name, by_name[0][1].name
+    sniffed = [(s, d) for s, d in (by_name or pool) if d.sniff and d.sniff(name, head)]
+    if sniffed:
+        return sniffed[0][0].name, sniffed[0][1].name
+    if by_name:
+        return by_name[0][0].name, by_name[0][1].name
+    return None
+
+
+def _candidates(sources: Mapping[str, Source], hint: str | None) -> list[tuple[Source, Dataset]]:
+    chosen = [sources[hint]] if hint else list(sources.values())
+    return [(s, d) for s in chosen for d in s.datasets]
+
+
+def safe_member(name: str) -> str | None:
+    """The base name of a zip member, or None when its path would escape (zip slip)."""
+    norm = name.replace("\\", "/")
+    if norm.startswith("/") or ".." in norm.split("/"):
+        return None
+    base = posixpath.basename(norm)
+    return base or None
+
+
+_COPY = re.compile(r"^(?P<stem>.*?) \((?P<n>\d+)\)$")
+
+
+def free_key(folder: str, name: str, taken: set[str]) -> str:
+    """``<folder>/<name>``, or ``<folder>/<stem> (2).<ext>`` (3, 4, ...) when that is taken: two
+    different files of one name never overwrite each other in landing."""
+    key = f"{folder}/{name}"
+    stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
+    n = 1
+    while key in taken:
+        n += 1
+        key = f"{folder}/{stem} ({n}){dot}{ext}"
+    return key
+
+
+class Landing:
+    def __init__(self, storage: LakeStorage, manifest: Manifest, sources: Mapping[str, Source]):
+        self.storage = storage
+        self.manifest = manifest
+        self.sources = sources
+
+    # --- files given to the CLI ------------------------------------------------------------
+
+    def land_paths(self, paths: Iterable[Path], *, source: str | None = None, as_of: date | None = None,
+                   options: Mapping[str, str] | None = None, batch: str | None = None,
+                   ) -> tuple[list[Landed], list[FileResult]]:
+        """Land files (folders walked, zips opened unless a dataset reads the zip itself) for
+        ``batch``. Returns what landed and what was refused before landing."""
+        if source is not None and source not in self.sources:
+            raise ValueError(f"unknown source {source!r}; known: {', '.join(sorted(self.sources))}")
+        landed: list[Landed] = []
+        refused: list[FileResult] = []
+        taken = self._taken()
+        for path in paths:
+            path = Path(path)
+            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")) \
+                if path.is_dir() else [path]
+            for f in files:
+                self.land(str(f), f.name, f.read_bytes(), source=source, as_of=as_of, options=options or {},
+                          batch=batch, landed=landed, refused=refused, taken=taken)
+        self.manifest.append([item.row() for item in landed])
+        return landed, refused
+
+    # --- the one landing function ----------------------------------------------------------
+
+    def land(self, shown: str, name: str, data: bytes, *, source: str | None, as_of: date | None,
+             options: Mapping[str, str], batch: str | None, landed: list[Landed], refused: list[FileResult],
+             taken: set[str], landing_id: str | None = None, dry_run: bool = False) -> None:
+        """Put one file (or each member of a zip) into landing; appends to ``landed`` or
+        ``refused``. The caller records ``landed`` in the manifest. ``dry_run`` only says where
+        the file would go."""
+        is_zip = name.lower().endswith(".zip") and zipfile.is_zipfile(io.BytesIO(data))
+        # a zip is kept whole only when a dataset reads the zip itself (its name says so)
+        ident = identify_by_name(self.sources, name, source) if is_zip else \
+            identify(self.sources, name, data[:SNIFF_BYTES], source)
+        if ident is None and is_zip:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                for info in zf.infolist():
+                    if info.is_dir():
+                        continue
+                    member = f"{shown}!{info.filename}"
+                    safe = safe_member(info.filename)
+                    if safe is None:
+                        refused.append(FileResult(member, None, None, None, "quarantined", None,
+                                                  f"{member}: refused before landing: the path {info.filename!r} "
+                                                  "would leave its folder ('..' or an absolute path)"))
+                        continue
+                    self.land(member, safe, zf.read(info), source=source, as_of=as_of, options=options, batch=batch,
+                              landed=landed, refused=refused, taken=taken, dry_run=dry_run)
+            return
+        try:
+            check_key(name)
+            if "/" in name or name in (".", ".."):
+                raise UnsafeKeyError(name)
+        except UnsafeKeyError:
+            refused.append(FileResult(shown, None, None, None, "quarantined", None,
+                                      f"{shown}: refused before landing: unsafe file name {name!r}"))
+            return
+        src, ds = ident if ident else (UNIDENTIFIED, UNIDENTIFIED)
+        key = free_key(f"{src}/{ds}", name, taken)
+        taken.add(key)
+        if not dry_run:
+            self.storage.put("landing", key, data)
+        landed.append(Landed(landing_id or uuid.uuid4().hex, shown, key, src, ds, batch, as_of, dict(options),
+                             hashlib.sha256(data).hexdigest(), len(data)))
+
+    def _taken(self) -> set[str]:
+        return {o.key for o in self.storage.list("landing")}
+
+    # --- objects dropped by other means ----------------------------------------------------
+
+    def is_sorted(self, key: str) -> bool:
+        """Whether ``key`` is at ``<source>/<dataset>/<name>`` of a known dataset (or unidentified)."""
+        parts = key.split("/")
+        if len(parts) != 3:
+            return False
+        if parts[0] == UNIDENTIFIED:
+            return parts[1] == UNIDENTIFIED
+        src = self.sources.get(parts[0])
+        return src is not None and parts[1] in {d.name for d in src.datasets}
+
+    def claims(self) -> dict[str, dict]:
+        """The newest ``landed`` row per landing key whose object is still waiting in landing."""
+        current = self.manifest.current()
+        if current.empty:
+            return {}
+        rows = current[(current["status"] == "landed") & current["landing_key"].notna()]
+        rows = rows.sort_values("recorded_at", kind="stable")
+        return {r["landing_key"]: clean(r) for r in rows.to_dict("records")}
+
+    def waiting(self, is_active: Callable[[dict], bool]) -> list[ObjectInfo]:
+        """Objects in landing that no active run has claimed (what a sensor should announce)."""
+        claims = self.claims()
+        out = []
+        for o in self.storage.list("landing"):
+            claim = claims.get(o.key)
+            if claim is not None and is_active(claim):
+                continue
+            out.append(o)
+        return out
+
+    def plan(self, obj: ObjectInfo, claim: dict | None = None) -> list[Landed]:
+        """What an object in landing will land as (a zip: its members), without landing it: its
+        (source, dataset), content hash and the options of an earlier claim."""
+        data = self.storage.get("landing", obj.key)
+        if self.is_sorted(obj.key):
+            src, ds, _ = obj.key.split("/")
+            return [Landed(claim["landing_id"] if claim else "", obj.key, obj.key, src, ds, None,
+                           _date(claim["as_of"]) if claim else None,
+                           json.loads(claim["options"]) if claim and claim["options"] else {},
+                           hashlib.sha256(data).hexdigest(), len(data))]
+        landed: list[Landed] = []
+        self.land(obj.key, PurePosixPath(obj.key).name, data, source=None, as_of=None, options={}, batch=None,
+                  landed=landed, refused=[], taken=set(), dry_run=True)
+        return landed
+
+    def destinations(self, obj: ObjectInfo) -> set[tuple[str, str]]:
+        """The (source, dataset) pairs an object in landing will land as (zips: their members)."""
+        return {(item.source, item.dataset) for item in self.plan(obj)}
+
+    def adopt(self, batch: str, is_active: Callable[[dict], bool], keys: Iterable[str] | None = None,
+              allowed: set[str] | None = None) -> tuple[list[Landed], list[FileResult]]:
+        """Claim for ``batch`` the objects waiting in landing (only ``keys`` when given; only
+        those that land as sources in ``allowed`` when given) that no active run has claimed: a
+        sorted object where it is, anything else recognised and moved to
+        ``<source>/<dataset>/<name>``. A claim taken over keeps its landing and options."""
+        claims = self.claims()
+        wanted = None if keys is None else set(keys)
+        taken = self._taken()
+        landed: list[Landed] = []
+        refused: list[FileResult] = []
+        for o in list(self.storage.list("landing")):
+            if wanted is not None and o.key not in wanted:
+                continue
+            claim = claims.get(o.key)
+            if claim is not None and claim["batch"] == batch:
+                continue  # ours already (the CLI landed it for this run)
+            if claim is not None and is_active(claim):
+                continue  # another run is taking it
+            if allowed is not None and not {src for src, _ in self.destinations(o)} <= allowed:
+                continue  # for a run of other sources
+            if self.is_sorted(o.key):
+                src, ds, _ = o.key.split("/")
+                item = Landed(claim["landing_id"] if claim else uuid.uuid4().hex, o.key, o.key, src, ds, batch,
+                              _date(claim["as_of"]) if claim else None,
+                              json.loads(claim["options"]) if claim and claim["options"] else {},
+                              claim["sha256"] if claim else None, o.size)
+                landed.append(item)
+                continue
+            data = self.storage.get("landing", o.key)
+            taken.discard(o.key)
+            before = len(landed)
+            self.land(o.key, PurePosixPath(o.key).name, data, source=None, as_of=None, options={}, batch=batch,
+                      landed=landed, refused=refused, taken=taken)
+            if len(landed) > before or refused:
+                self.storage.delete("landing", o.key)
+        self.manifest.append([item.row() for item in landed])
+        return landed, refused
+
+    def claimed(self, batch: str, sources: Iterable[str] | None = None) -> list[Landed]:
+        """The landings of ``batch`` still waiting in landing (of ``sources`` when given)."""
+        wanted = None if sources is None else set(sources)
+        present = {o.key for o in self.storage.list("landing")}
+        out = []
+        for key, r in sorted(self.claims().items()):
+            if r["batch"] != batch or key not in present:
+                continue
+            src, ds = r["source"] or UNIDENTIFIED, r["dataset"] or UNIDENTIFIED
+            if wanted is not None and src not in wanted:
+                continue
+            out.append(Landed(r["landing_id"], key, key, src, ds, batch, _date(r["as_of"]),
+                              json.loads(r["options"]) if r["options"] else {}, r["sha256"], r["size"]))
+        return out
+
+
+def _date(value) -> date | None:
+    if is_missing(value):
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

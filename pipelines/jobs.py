@@ -1,0 +1,101 @@
+"""The jobs: named selections of the one asset graph (assets/). Every way of running soundlake —
+the CLI, the landing sensor, the schedules, the UI — launches one of these.
+
+* ``ingest`` — landing → raw → staging → curated → warehouse, then the analytics that take seconds
+  (group ``analytics``: KPIs, viral moments, anomalies, attribution, revenue, markets, alerts). A
+  run for new files selects only the sources those files belong to and what depends on them
+  (:func:`ingest_selection`).
+* ``reprocess`` is the ingest job with the tag ``soundlake/reprocess=true``: staging parses
+  quarantined files again.
+* ``analytics`` — every analytics table, the forecasts included; ``report`` — the weekly report;
+  ``archive`` — raw retention.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Iterable
+
+import dagster as dg
+
+from assets.analytics_assets import ANALYTICS_ASSETS, REPORT_KEY
+from assets.factory import (
+    UNIDENTIFIED_NAME,
+    build_assets,
+    landing_key,
+    raw_key,
+    staging_key,
+)
+from assets.lake import UNIDENTIFIED
+
+INGEST_JOB = "ingest"
+ANALYTICS_JOB = "analytics"
+REPORT_JOB = "report"
+ARCHIVE_JOB = "archive"
+WRITES_TAG = {"soundlake/writes": "curated"}  # dagster.yaml: such runs queue behind each other (one DuckDB writer)
+
+ASSETS = build_assets() + ANALYTICS_ASSETS
+
+INGEST_SELECTION = dg.AssetSelection.groups("landing", "raw", "staging", "curated", "warehouse", "analytics")
+
+ingest_job = dg.define_asset_job(
+    INGEST_JOB, selection=INGEST_SELECTION, tags=WRITES_TAG,
+    description="Landing → raw → staging → curated → warehouse views, then the analytics that take seconds "
+                "(KPIs, viral moments, anomalies, attribution, revenue, markets) and the alerts.",
+)
+analytics_job = dg.define_asset_job(
+    ANALYTICS_JOB, selection=dg.AssetSelection.groups("analytics", "forecasts"), tags=WRITES_TAG,
+    description="Every analytics table over the curated model: the fast ones, forecast backtests and forecasts.",
+)
+report_job = dg.define_asset_job(
+    REPORT_JOB, selection=dg.AssetSelection.assets(REPORT_KEY),
+    description="The weekly HTML report over the warehouse and the analytics tables (curated reports/<date>.html).",
+)
+archive_job = dg.define_asset_job(ARCHIVE_JOB, selection=dg.AssetSelection.groups("archive"), tags=WRITES_TAG,
+                                  description="Raw objects past the retention age moved to archive.")
+
+JOBS = [ingest_job, analytics_job, report_job, archive_job]
+
+
+@functools.lru_cache(maxsize=1)
+def _graph():
+    from resources.lake_resource import LakeResource
+
+    return dg.Definitions(assets=ASSETS, resources={"lake": LakeResource()}).resolve_asset_graph()
+
+
+def ingest_selection(destinations: Iterable[tuple[str, str]],
+                     changed: Iterable[tuple[str, str]] | None = None) -> list[dg.AssetKey]:
+    """The assets a run for files of these (source, dataset) pairs materialises: their landing
+    and raw assets, and the staging assets of the datasets whose files bring something new
+    (``changed``; default: all of them) with everything of the ingest job downstream. A batch of
+    duplicates is recorded in raw and changes nothing after it."""
+    keys: set[dg.AssetKey] = set()
+    for source, _dataset in destinations:
+        name = UNIDENTIFIED_NAME if source == UNIDENTIFIED else source
+        keys |= {landing_key(name), raw_key(name)}
+    staged: list[dg.AssetKey] = []
+    for source, dataset in (destinations if changed is None else changed):
+        if source != UNIDENTIFIED:
+            keys |= {landing_key(source), raw_key(source)}
+            staged.append(staging_key(source, dataset))
+    graph = _graph()
+    if staged:
+        keys |= (dg.AssetSelection.assets(*staged).downstream() & INGEST_SELECTION).resolve(graph)
+    return sorted(keys, key=lambda k: k.to_user_string())
+
+
+def reprocess_selection(source: str | None = None) -> list[dg.AssetKey]:
+    """Staging of every dataset (of ``source`` when given) and what depends on it; without a
+    source also ``raw/unidentified``, which recognises the unrecognised files again."""
+    graph = _graph()
+    staging = [k for k in graph.get_all_asset_keys() if k.path[0] == "staging" and (source is None or k.path[1] == source)]
+    keys = (dg.AssetSelection.assets(*staging).downstream() & INGEST_SELECTION).resolve(graph)
+    if source is None:  # files no source recognised: maybe one does now
+        keys |= {raw_key(UNIDENTIFIED_NAME)}
+    return sorted(keys, key=lambda k: k.to_user_string())
+
+
+def analytics_selection(forecasts: bool = True) -> list[dg.AssetKey]:
+    groups = ("analytics", "forecasts") if forecasts else ("analytics",)
+    return sorted(dg.AssetSelection.groups(*groups).resolve(_graph()), key=lambda k: k.to_user_string())

@@ -1,0 +1,31 @@
+"""The schedules, on by default (the README says they run): raw retention at 04:00 UTC, every
+analytics table with the forecasts at 06:00, the weekly report on Mondays at 07:00."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+
+from .jobs import analytics_job, archive_job, report_job
+
+REPORT_OP = "analytics__report"  # the op behind the report asset (its key joined by "__"), for run config
+REPORT_CRON = "0 7 * * 1"  # Mondays 07:00, after analytics_daily (06:00) refreshed the forecasts
+
+archive_daily = dg.ScheduleDefinition(job=archive_job, cron_schedule="0 4 * * *", name="archive_daily",
+                                      execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.RUNNING)
+analytics_daily = dg.ScheduleDefinition(job=analytics_job, cron_schedule="0 6 * * *", name="analytics_daily",
+                                        execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.RUNNING)
+
+
+@dg.schedule(cron_schedule=REPORT_CRON, job=report_job, name="report_weekly", execution_timezone="UTC",
+             default_status=dg.DefaultScheduleStatus.RUNNING,
+             description="The weekly report, Mondays 07:00 UTC, filed under the day of the tick.")
+def report_weekly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    tick = context.scheduled_execution_time or dt.datetime.now(dt.timezone.utc)
+    day = tick.astimezone(dt.timezone.utc).date()
+    return dg.RunRequest(run_key=f"report-{day.isoformat()}",
+                         run_config={"ops": {REPORT_OP: {"config": {"date": day.isoformat()}}}})
+
+
+SCHEDULES = [archive_daily, analytics_daily, report_weekly]
