@@ -142,12 +142,22 @@ def test_dagster_yaml_uses_postgres_storage() -> None:
     assert postgres_db["db_name"] == {"env": "DAGSTER_POSTGRES_DB"}
 
 
-def test_dagster_yaml_run_queue_and_pools() -> None:
+def test_dagster_yaml_run_queue_and_one_writer() -> None:
+    """Runs that write the curated zone and the DuckDB warehouse queue behind each other, in the
+    deployment as on one machine (the jobs carry the tag)."""
+    import yaml
+
+    from pipelines.jobs import JOBS, WRITES_TAG
+
     config = _load_dagster_yaml()
     assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
     assert config["run_launcher"]["class"] == "DefaultRunLauncher"
-    assert config["concurrency"]["runs"]["tag_concurrency_limits"]
-    assert config["concurrency"]["pools"]["default_limit"] == 1
+    one_writer = {"key": "soundlake/writes", "value": "curated", "limit": 1}
+    assert one_writer in config["concurrency"]["runs"]["tag_concurrency_limits"]
+    local = yaml.safe_load((DOCKER_DIR.parent / "dagster.yaml").read_text())
+    assert one_writer in local["concurrency"]["runs"]["tag_concurrency_limits"]
+    assert WRITES_TAG == {"soundlake/writes": "curated"}
+    assert {j.name for j in JOBS if j.tags.get("soundlake/writes") == "curated"} == {"ingest", "analytics", "archive"}
     assert config["telemetry"]["enabled"] is False
 
 
