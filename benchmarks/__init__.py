@@ -10,7 +10,7 @@ in the same minutes says whether a change made things faster or slower.
 Workloads:
 
 * ``ingest_bank_details``: a synthetic DistroKid bank-details TSV of ``--rows`` lines through
-  ``pipelines.app.ingest(Platform.from_env(), [path])`` (landing → raw → staging → curated →
+  ``pipelines.app.ingest(<the lake>, [path])`` (landing → raw → staging → curated →
   warehouse views);
 * ``rebuild_curated``: ``platform.lake.build_curated()`` again on that lake (nothing changed);
 * ``query_royalties_by_store``: ``SELECT store, sum(earnings_usd) FROM fct_royalties GROUP BY
@@ -381,11 +381,38 @@ def cli_main(code_root: Path, result: Path, args: list[str]) -> int:
     return 0
 
 
+def _platform():
+    """The side's lake and warehouse: ``assets.lakehouse.Lakehouse`` (since the one-pipeline
+    change), else the older ``pipelines.app.Platform``."""
+    try:
+        (Lakehouse,) = _need("assets.lakehouse", "Lakehouse")
+        return Lakehouse.from_env()
+    except Unavailable:
+        (Platform,) = _need("pipelines.app", "Platform")
+        if not hasattr(Platform, "from_env"):
+            raise Unavailable("pipelines.app.Platform has no from_env") from None
+        return Platform.from_env()
+
+
+def _refresh(platform) -> None:
+    """Views, then the KPI inputs and the kpis table (one step before the KPIs were an asset)."""
+    if hasattr(platform, "refresh_warehouse"):
+        platform.refresh_warehouse()
+        (build_kpis,) = _need("assets.kpis", "build_kpis")
+        con = platform.warehouse.connect()
+        try:
+            build_kpis(con)
+        finally:
+            con.close()
+    else:
+        platform.warehouse.refresh()
+
+
 def _kpi_work(platform, queries: int) -> dict:
     """The KPI workload on the lake at ``$SOUNDLAKE_HOME/lake`` (a link to the synthetic lake)."""
     discover, discover_inputs, build_inputs = _need("assets.kpis", "discover", "discover_inputs", "build_inputs")
     t0 = time.perf_counter()
-    platform.warehouse.refresh()  # views, then the KPI inputs and the kpis table
+    _refresh(platform)
     refresh_s = time.perf_counter() - t0
     con = platform.warehouse.connect()
     try:
@@ -421,16 +448,15 @@ def _kpi_work(platform, queries: int) -> dict:
 
 
 def _work(workload: str, data: Path | None, queries: int) -> dict:
-    Platform, ingest = _need("pipelines.app", "Platform", "ingest")
-    if not hasattr(Platform, "from_env"):
-        raise Unavailable("pipelines.app.Platform has no from_env")
-    platform = Platform.from_env()
+    (ingest,) = _need("pipelines.app", "ingest")
+    platform = _platform()
     if workload == "kpi_queries":
         return _kpi_work(platform, queries)
     if workload == "ingest_bank_details":
         t0 = time.perf_counter()
         results = ingest(platform, [data])
         seconds = time.perf_counter() - t0
+        results = getattr(results, "results", results)  # since the one-pipeline change: the run's outcome
         states = [(getattr(r, "status", None), getattr(r, "rows", None), getattr(r, "reason", None)) for r in results]
         if not any(s == "loaded" for s, _, _ in states):
             raise RuntimeError(f"the bank-details file was not loaded: {states}")
