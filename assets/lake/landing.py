@@ -25,7 +25,7 @@ import re
 import uuid
 import zipfile
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Mapping
 
@@ -74,13 +74,13 @@ class Landed:
     def name(self) -> str:
         return PurePosixPath(self.key).name
 
-    def row(self) -> dict:
+    def row(self, landed_at: datetime | None = None) -> dict:
         """The manifest row that records this landing (status ``landed``)."""
         return clean({
             "landing_id": self.landing_id, "sha256": self.sha256, "original_name": self.name,
             "source": None if self.source == UNIDENTIFIED else self.source,
             "dataset": None if self.dataset == UNIDENTIFIED else self.dataset,
-            "size": self.size, "landed_at": utcnow(), "status": "landed", "as_of": self.as_of,
+            "size": self.size, "landed_at": landed_at or utcnow(), "status": "landed", "as_of": self.as_of,
             "options": json.dumps(dict(self.options), sort_keys=True) if self.options else None,
             "landing_key": self.key, "batch": self.batch,
         })
@@ -163,7 +163,7 @@ class Landing:
             for f in files:
                 self.land(str(f), f.name, f.read_bytes(), source=source, as_of=as_of, options=options or {},
                           batch=batch, landed=landed, refused=refused, taken=taken)
-        self.manifest.append([item.row() for item in landed])
+        self.manifest.append(_rows(landed))
         return landed, refused
 
     # --- the one landing function ----------------------------------------------------------
@@ -299,7 +299,7 @@ class Landing:
                       landed=landed, refused=refused, taken=taken)
             if len(landed) > before or refused:
                 self.storage.delete("landing", o.key)
-        self.manifest.append([item.row() for item in landed])
+        self.manifest.append(_rows(landed))
         return landed, refused
 
     def claimed(self, batch: str, sources: Iterable[str] | None = None) -> list[Landed]:
@@ -307,7 +307,8 @@ class Landing:
         wanted = None if sources is None else set(sources)
         present = {o.key for o in self.storage.list("landing")}
         out = []
-        for key, r in sorted(self.claims().items()):
+        claims = sorted(self.claims().items(), key=lambda kv: (str(kv[1]["landed_at"]), kv[0]))  # landing order
+        for key, r in claims:
             if r["batch"] != batch or key not in present:
                 continue
             src, ds = r["source"] or UNIDENTIFIED, r["dataset"] or UNIDENTIFIED
@@ -316,6 +317,13 @@ class Landing:
             out.append(Landed(r["landing_id"], key, key, src, ds, batch, _date(r["as_of"]),
                               json.loads(r["options"]) if r["options"] else {}, r["sha256"], r["size"]))
         return out
+
+
+def _rows(landed: list[Landed]) -> list[dict]:
+    """Manifest rows of a batch's landings, ``landed_at`` a microsecond apart so the run takes
+    them in the order they landed."""
+    now = utcnow()
+    return [item.row(now + timedelta(microseconds=i)) for i, item in enumerate(landed)]
 
 
 def _date(value) -> date | None:

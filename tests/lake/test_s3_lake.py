@@ -181,7 +181,7 @@ def test_readme_minio_example_runs(s3_env, tmp_path):
     (tmp_path / "dk_bank_details_x.tsv").write_bytes(tsv(OLD_HEADER, rows))
     run_cli("ingest", str(tmp_path / "dk_bank_details_x.tsv"))
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     block = readme.split("<!-- query-minio-example -->", 1)[1]
     code = re.search(r"```python\n(.*?)```", block, re.S).group(1)
     script = tmp_path / "example.py"
