@@ -10,8 +10,12 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
 
 import pandas as pd
+
+# the plausible range of a count (streams, views, clicks): a value outside is a parsing mistake
+COUNT = (0, 10_000_000_000)
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,47 @@ class Failure:
     def __str__(self) -> str:
         where = f" on column {self.column!r}" if self.column else ""
         return f"{self.expectation}{where}: {self.detail}"
+
+
+def suite(
+    *,
+    key: Sequence[str] = (),
+    not_null: Sequence[str] = (),
+    unique: Sequence[str] = (),
+    between: Mapping[str, tuple[float | None, float | None]] | None = None,
+    non_negative: Sequence[str] = (),
+    regex: Mapping[str, str] | None = None,
+    in_set: Mapping[str, Sequence] | None = None,
+    ordered: Sequence[tuple[str, str]] = (),
+    mostly: Mapping[str, float] | None = None,
+) -> Callable[[], list]:
+    """A dataset's suite, declared: ``key`` columns unique together; ``not_null`` and ``unique``
+    columns; values ``between`` bounds (None: open), ``non_negative``, matching a ``regex`` or
+    ``in_set``; ``ordered`` pairs ``(a, b)`` with a <= b on every row. ``mostly`` relaxes a
+    column's value checks to that fraction of rows. Returns what :attr:`Dataset.expectations`
+    wants: a callable building the expectations when asked, so GX is imported only then."""
+    between, regex, in_set, mostly = dict(between or {}), dict(regex or {}), dict(in_set or {}), dict(mostly or {})
+
+    def build() -> list:
+        import great_expectations.expectations as gxe
+
+        def relaxed(column: str) -> dict:
+            return {"mostly": mostly[column]} if column in mostly else {}
+
+        checks = [gxe.ExpectColumnValuesToNotBeNull(column=c, **relaxed(c)) for c in not_null]
+        checks += [gxe.ExpectColumnValuesToBeUnique(column=c) for c in unique]
+        checks += [gxe.ExpectColumnValuesToMatchRegex(column=c, regex=r, **relaxed(c)) for c, r in regex.items()]
+        checks += [gxe.ExpectColumnValuesToBeInSet(column=c, value_set=list(v), **relaxed(c)) for c, v in in_set.items()]
+        bounds = {**{c: (0, None) for c in non_negative}, **between}
+        checks += [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=lo, max_value=hi, **relaxed(c))
+                   for c, (lo, hi) in bounds.items()]
+        checks += [gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=b, column_B=a, or_equal=True)
+                   for a, b in ordered]
+        if key:
+            checks.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(key)))
+        return checks
+
+    return build
 
 
 @functools.lru_cache(maxsize=1)

@@ -242,7 +242,7 @@ def test_bad_input(doc, message):
 
 
 def test_samples_round_trip(tmp_path):
-    from assets.sources.distrokid import sample_spotify_daily
+    from assets.sources.samples import sample_spotify_daily
 
     end = date(2025, 6, 30)
     ov_path, bd_path, unused_path = write_samples(tmp_path, seed=3, end=end)

@@ -364,7 +364,7 @@ def test_a_bare_date_streams_file_is_not_claimed():
 
 
 def test_samples_parse(tmp_path):
-    from assets.sources.distrokid import sample_spotify_daily
+    from assets.sources.samples import sample_spotify_daily
 
     paths = write_samples(tmp_path, seed=3, end=date(2025, 6, 30))
     by_name = {p.name: p for p in paths}
@@ -525,7 +525,7 @@ def test_a_file_quarantined_for_want_of_an_artist_loads_when_ingested_with_one(l
 
 
 def test_samples_ingest_without_options(local_env, drop):
-    from assets.sources.distrokid import sample_spotify_daily
+    from assets.sources.samples import sample_spotify_daily
 
     end = date(2025, 6, 30)
     paths = write_samples(drop, seed=5, end=end)

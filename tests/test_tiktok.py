@@ -8,13 +8,14 @@ import zipfile
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from assets.sources.base import ParseContext, ParseError
+from assets.sources.parsing import MONTHS, Column, date_parts
 from assets.sources.tiktok import (
-    MONTHS,
-    _date_parts,
     _social_daily,
     exported_at,
     parse_content,
@@ -43,6 +44,12 @@ def csv_bytes(*lines):
 def overview(*rows):
     """A bare Overview.csv with these (date, views, profile views, likes, comments, shares) rows."""
     return csv_bytes(OVERVIEW_HEADER, *(",".join(f'"{v}"' for v in r) for r in rows))
+
+
+def _date_parts(values, lines, column):
+    """(year or None, month, day) of each value, as TikTok's Date column is read."""
+    parts = date_parts(Column(column, pa.array(values, pa.string()), np.array(list(lines))))
+    return [(p["year"], p["month"], p["day"]) for p in parts.to_pylist()]
 
 
 def zipped(member, payload):

@@ -1,17 +1,18 @@
-"""What a platform source module declares, and the parsing helpers sources share.
+"""What a platform source module declares.
 
 A source is plain data plus plain functions: parse functions take the file's bytes and a
-:class:`ParseContext` and return a DataFrame with the dataset's columns; nothing here needs Dagster.
+:class:`ParseContext` and return a table with the dataset's columns; nothing here needs Dagster.
+The helpers parsers share are in :mod:`.parsing`, the quality suites in :mod:`assets.quality`,
+the demo's sample helpers in :mod:`.samples`.
 """
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping
 
 import pandas as pd
 import pyarrow as pa
@@ -46,7 +47,7 @@ class Dataset:
     description: str
     schema: pa.Schema
     key: tuple[str, ...]
-    parse: Callable[[bytes, ParseContext], pd.DataFrame]
+    parse: Callable[[bytes, ParseContext], pd.DataFrame | pa.Table]
     patterns: tuple[str, ...] = ()
     sniff: Callable[[str, bytes], bool] | None = None
     expectations: Callable[[], list] | None = None
@@ -90,118 +91,11 @@ class Source:
         raise KeyError(f"source {self.name!r} has no dataset {name!r}")
 
 
-# --- helpers shared by the sources -------------------------------------------------------------
+def __getattr__(name: str):
+    """``timestamp_from_name`` lives with the parsing helpers (which need ParseError from here);
+    assets/lake.py still imports it from this module."""
+    if name == "timestamp_from_name":
+        from .parsing import timestamp_from_name
 
-_STAMP = re.compile(r"(?<!\d)(20\d{2})(\d{2})(\d{2})[_-]?(\d{2})(\d{2})(\d{2})(?!\d)")
-
-
-def timestamp_from_name(name: str) -> datetime | None:
-    """The ``YYYYMMDD_HHMMSS`` stamp export tools put in file names, if there is one."""
-    m = _STAMP.search(name)
-    if not m:
-        return None
-    try:
-        return datetime(*map(int, m.groups()), tzinfo=timezone.utc)
-    except ValueError:
-        return None
-
-
-def decode_text(data: bytes, name: str) -> str:
-    """UTF-8 (with or without BOM), falling back to ISO-8859-1; binary content is refused."""
-    if not data.strip():
-        raise ParseError("the file is empty")
-    head = data[:4096]
-    if b"\x00" in head:
-        raise ParseError("the file is binary, not text (it holds NUL bytes)")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("iso-8859-1")
-    controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\r\n\t\f")
-    if controls > 8:
-        raise ParseError("the file is binary, not text (it holds control characters)")
-    return text
-
-
-def normalise_newlines(text: str) -> str:
-    """CR-only and CRLF line endings become LF."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def require_columns(df: pd.DataFrame, required: Sequence[str], what: str) -> None:
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise ParseError(
-            f"{what}: missing column(s) {', '.join(repr(c) for c in missing)}; "
-            f"the header has {', '.join(repr(c) for c in df.columns)}"
-        )
-
-
-def to_int(series: pd.Series, column: str, *, line_offset: int = 2) -> pd.Series:
-    """Whole numbers, thousands separators allowed; anything else names the line and value."""
-    cleaned = series.astype("string").str.strip().str.replace(",", "", regex=False)
-    cleaned = cleaned.mask(cleaned.isin(["", "undefined", "null", "None"]))
-    numeric = pd.to_numeric(cleaned, errors="coerce")
-    bad = numeric.isna() & cleaned.notna()
-    bad |= numeric.notna() & (numeric % 1 != 0)
-    if bad.any():
-        i = int(bad.to_numpy().nonzero()[0][0])
-        raise ParseError(
-            f"column {column!r}, line {i + line_offset}: {series.iloc[i]!r} is not a whole number"
-        )
-    return numeric.astype("Int64")
-
-
-def to_float(series: pd.Series, column: str, *, line_offset: int = 2) -> pd.Series:
-    cleaned = series.astype("string").str.strip().str.replace(",", "", regex=False)
-    cleaned = cleaned.mask(cleaned.isin(["", "undefined", "null", "None"]))
-    numeric = pd.to_numeric(cleaned, errors="coerce")
-    bad = numeric.isna() & cleaned.notna()
-    if bad.any():
-        i = int(bad.to_numpy().nonzero()[0][0])
-        raise ParseError(f"column {column!r}, line {i + line_offset}: {series.iloc[i]!r} is not a number")
-    return numeric.astype("float64")
-
-
-def to_date(series: pd.Series, column: str, formats: str | Sequence[str], *, line_offset: int = 2) -> pd.Series:
-    """Dates in any of ``formats`` (tried in order, e.g. ISO then an Excel re-save's M/D/YYYY)."""
-    formats = (formats,) if isinstance(formats, str) else tuple(formats)
-    cleaned = series.astype("string").str.strip()
-    parsed = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
-    for fmt in formats:
-        todo = parsed.isna() & cleaned.notna()
-        if not todo.any():
-            break
-        parsed[todo] = pd.to_datetime(cleaned[todo], format=fmt, errors="coerce")
-    bad = parsed.isna() & cleaned.notna() & (cleaned != "")
-    if bad.any():
-        i = int(bad.to_numpy().nonzero()[0][0])
-        raise ParseError(
-            f"column {column!r}, line {i + line_offset}: {series.iloc[i]!r} is not a date "
-            f"(expected {' or '.join(formats)})"
-        )
-    return parsed.dt.date
-
-
-def read_delimited(text: str, sep: str, what: str) -> pd.DataFrame:
-    """A delimited text table (quoted values allowed), every value a string; a line with a wrong
-    field count is an error that names the line."""
-    lines = normalise_newlines(text).split("\n")
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if not lines:
-        raise ParseError(f"{what}: the file has no header line")
-    reader = csv.reader(lines, delimiter=sep)
-    header = [h.strip() for h in next(reader)]
-    width = len(header)
-    rows = []
-    for fields in reader:
-        if not fields or (len(fields) == 1 and not fields[0].strip()):
-            continue
-        if len(fields) != width:
-            raise ParseError(
-                f"{what}: line {reader.line_num} has {len(fields)} fields, the header has {width} "
-                "(a truncated or damaged file?)"
-            )
-        rows.append(fields)
-    return pd.DataFrame(rows, columns=header, dtype="string")
+        return timestamp_from_name
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,54 +13,59 @@ import html
 import json
 import random
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Mapping
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from .. import quality
 from ..model import store_platform
-from .base import (
-    CuratedMapping,
-    Dataset,
-    ParseContext,
-    ParseError,
-    Source,
-    decode_text,
+from .base import CuratedMapping, Dataset, ParseContext, ParseError, Source
+from .parsing import (
+    Column,
+    counts,
+    dates,
+    decode,
+    frame,
+    json_column,
+    numbers,
     read_delimited,
-    require_columns,
-    to_date,
-    to_float,
-    to_int,
+    require_values,
+    text,
 )
+from .samples import CATALOGUE, delimited_bytes, name_stamp, sample_end, sample_spotify_daily
 
 NAME = "distrokid"
 
 # --- bank details -------------------------------------------------------------------------------
 
-# header (either variant) -> staging column
+# staging column -> the header names DistroKid has used for it (two header variants)
 _BANK_COLUMNS = {
-    "Reporting Date": "reporting_date",
-    "Sale Month": "sale_month",
-    "Sale Month (YYYY-MM)": "sale_month",
-    "Store": "store",
-    "Artist": "artist",
-    "Title": "title",
-    "ISRC": "isrc",
-    "UPC": "upc",
-    "Quantity": "quantity",
-    "Team Percentage": "team_percentage",
-    "Song/Album": "item_type",
-    "Country of Sale": "country",
-    "Songwriter Royalties Withheld": "songwriter_royalties_withheld_usd",
-    "Songwriter Royalties Withheld (USD)": "songwriter_royalties_withheld_usd",
-    "Earnings (USD)": "earnings_usd",
-    "Date Inserted": "date_inserted",
-    "Source Type": "source_type",
-    "Recoup (USD)": "recoup_usd",
+    "reporting_date": ("Reporting Date",),
+    "sale_month": ("Sale Month", "Sale Month (YYYY-MM)"),
+    "store": ("Store",),
+    "artist": ("Artist",),
+    "title": ("Title",),
+    "isrc": ("ISRC",),
+    "upc": ("UPC",),
+    "quantity": ("Quantity",),
+    "team_percentage": ("Team Percentage",),
+    "item_type": ("Song/Album",),
+    "country": ("Country of Sale",),
+    "songwriter_royalties_withheld_usd": ("Songwriter Royalties Withheld", "Songwriter Royalties Withheld (USD)"),
+    "earnings_usd": ("Earnings (USD)",),
+    "date_inserted": ("Date Inserted",),
+    "source_type": ("Source Type",),
+    "recoup_usd": ("Recoup (USD)",),
 }
 _BANK_REQUIRED = ("reporting_date", "sale_month", "store", "artist", "title", "quantity", "country", "earnings_usd")
+# DistroKid's numbers: a decimal point, "," grouping thousands if any; quantities are whole,
+# and a spreadsheet's "12.0" is 12
+THOUSANDS = ","
 
 BANK_SCHEMA = pa.schema(
     [
@@ -87,39 +92,34 @@ BANK_KEY = ("reporting_date", "sale_month", "store", "artist", "title", "isrc", 
 
 
 def parse_bank_details(data: bytes, ctx: ParseContext) -> pd.DataFrame:
-    raw = read_delimited(decode_text(data, ctx.original_name), "\t", "bank details TSV")
-    known = {h: _BANK_COLUMNS[h] for h in raw.columns if h in _BANK_COLUMNS}
-    df = raw[list(known)].rename(columns=known)
-    missing = [c for c in _BANK_REQUIRED if c not in df.columns]
-    if missing:
-        wanted = {v: k for k, v in reversed(list(_BANK_COLUMNS.items()))}
-        require_columns(raw, [wanted[c] for c in missing], "bank details TSV")
-    out = pd.DataFrame(index=df.index)
-    out["reporting_date"] = to_date(df["reporting_date"], "Reporting Date", ("%Y-%m-%d", "%m/%d/%Y"))
-    out["sale_month"] = to_date(df["sale_month"], "Sale Month", ("%Y-%m", "%Y-%m-%d", "%m/%Y"))
-    for col in ("store", "artist", "title", "isrc", "upc", "item_type", "country", "source_type"):
-        out[col] = df[col].str.strip().replace("", pd.NA) if col in df else pd.NA
-    out["quantity"] = to_int(df["quantity"], "Quantity")
-    out["earnings_usd"] = to_float(df["earnings_usd"], "Earnings (USD)")
-    for col, label in (
-        ("team_percentage", "Team Percentage"),
-        ("songwriter_royalties_withheld_usd", "Songwriter Royalties Withheld"),
-        ("recoup_usd", "Recoup (USD)"),
-    ):
-        out[col] = to_float(df[col], label) if col in df else float("nan")
-    out["date_inserted"] = (
-        to_date(df["date_inserted"], "Date Inserted", ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y"))
-        if "date_inserted" in df
-        else None
-    )
-    if out["store"].isna().any():
-        line = int(out["store"].isna().to_numpy().nonzero()[0][0]) + 2
-        raise ParseError(f"column 'Store', line {line}: the store is empty")
+    table = read_delimited(data, "bank details TSV", sep="\t")
+    table.require(*(_BANK_COLUMNS[c] for c in _BANK_REQUIRED))
+    cols = {field: table.column(*aliases) for field, aliases in _BANK_COLUMNS.items()}
+    out: dict[str, pa.Array] = {}
+    for field in BANK_SCHEMA.names[:-1]:  # line_seq comes last, from the others
+        col, kind = cols[field], BANK_SCHEMA.field(field).type
+        if col is None:
+            out[field] = pa.nulls(len(table), kind)
+        elif field in ("reporting_date", "date_inserted"):
+            out[field] = dates(col, styles=("iso", "slash"))
+        elif field == "sale_month":
+            out[field] = dates(col, styles=("month", "iso"))
+        elif field == "quantity":
+            out[field] = counts(col, thousands=THOUSANDS, point_zero=True)
+        elif pa.types.is_floating(kind):
+            out[field] = numbers(col, thousands=THOUSANDS)
+        else:
+            out[field] = text(col)
+    require_values(cols["store"], out["store"], "the store is empty")
+    for field in ("reporting_date", "sale_month"):
+        require_values(cols[field], out[field], "no date")
+    df = frame(out)
+    # identical lines of one statement (DistroKid repeats them) stay apart, numbered in file order
     identity = [c for c in BANK_KEY if c != "line_seq"]
-    out["line_seq"] = out.fillna({c: "" for c in ("isrc", "upc", "item_type")}).groupby(
+    df["line_seq"] = df.fillna({c: "" for c in ("isrc", "upc", "item_type")}).groupby(
         identity, dropna=False, sort=False
     ).cumcount() + 1
-    return out
+    return df
 
 
 # --- stats pages ---------------------------------------------------------------------------------
@@ -161,42 +161,42 @@ def _selected_store(text: str) -> str | None:
     return html.unescape(opt.group(1)).strip() if opt else None
 
 
+def _points(points: object, series: str, fields: tuple[str, str]) -> tuple[Column, Column]:
+    """A chart's ``dataProvider`` as two columns (its category/field and its value)."""
+    if not isinstance(points, list):
+        raise ParseError(f"chart {series!r}: dataProvider is not a list")
+    for i, point in enumerate(points, start=1):
+        if not isinstance(point, dict):
+            raise ParseError(f"chart {series!r}, point {i}: not an object")
+    return tuple(json_column(f"{series}.{name}", [p.get(name) for p in points]) for name in fields)
+
+
 def parse_streams_stats(data: bytes, ctx: ParseContext) -> pd.DataFrame:
-    text = decode_text(data, ctx.original_name)
-    store = _selected_store(text)
+    page = decode(data)
+    store = _selected_store(page)
     platform = store_platform(store) if store else "all"
     if platform == "unknown":
         platform = "all"
-    frames = []
+    charts = []
     for series, period in STREAMS_SERIES.items():
-        m = re.search(r'AmCharts\.makeChart\(\s*"' + series + r'"', text)
+        m = re.search(r'AmCharts\.makeChart\(\s*"' + series + r'"', page)
         if not m:
             continue
-        dp = text.find('"dataProvider"', m.end())
+        dp = page.find('"dataProvider"', m.end())
         if dp < 0:
             raise ParseError(f"chart {series!r} has no dataProvider")
-        points = _json_after(text, dp + len('"dataProvider"'), f"chart {series!r}")
-        if not isinstance(points, list):
-            raise ParseError(f"chart {series!r}: dataProvider is not a list")
-        df = pd.DataFrame(points, columns=["category", "column-1"], dtype="string")
-        frames.append(
-            pd.DataFrame(
-                {
-                    "series": series,
-                    "period": period,
-                    "date": to_date(df["category"], f"{series}.category", "%Y-%m-%d", line_offset=1),
-                    "streams": to_int(df["column-1"], f"{series}.column-1", line_offset=1),
-                }
-            )
-        )
-    if not frames:
+        category, value = _points(_json_after(page, dp + len('"dataProvider"'), f"chart {series!r}"), series,
+                                  ("category", "column-1"))
+        charts.append(frame({"series": series, "period": period, "date": dates(category),
+                             "streams": counts(value, thousands=THOUSANDS, point_zero=True)}, len(category)))
+    if not charts:
         raise ParseError(
             "no streams chart found (expected AmCharts.makeChart(\"trend365day\", ...)); "
             "save the DistroKid stats page completely, with its scripts"
         )
-    if not any(f["series"].iloc[0] == "trend365day" for f in frames if len(f)):
+    if not any(f["series"].iloc[0] == "trend365day" for f in charts if len(f)):
         raise ParseError("the daily chart 'trend365day' is missing or empty")
-    out = pd.concat(frames, ignore_index=True)
+    out = pd.concat(charts, ignore_index=True)
     out["store_label"] = store
     out["platform"] = platform
     return out
@@ -214,54 +214,63 @@ APPLE_SCHEMA = pa.schema(
 )
 
 
-def _apple_point_date(series: str, field: str) -> date | None:
-    if series == "last365days":
-        return date.fromisoformat(field)
-    if series == "byWeek":  # "36/24": Monday-first week 36 of 2024 (MySQL WEEK mode 1, 0..53)
-        week, year = (int(x) for x in field.split("/"))
-        jan4 = date(2000 + year, 1, 4)
-        first_monday = jan4 - timedelta(days=jan4.weekday())
-        start = first_monday + timedelta(weeks=week - 1)
-        if not 0 <= week <= 53 or start.year > 2000 + year:
-            raise ValueError(field)
-        return max(start, date(2000 + year, 1, 1))  # a week split by New Year starts on Jan 1
-    if series == "byMonth":  # "09-24"
-        month, year = field.split("-")
-        return date(2000 + int(year), int(month), 1)
-    return None
+def _week_starts(weeks: Column) -> pa.Array:
+    """``"36/24"``: the Monday-first week 36 of 2024 (MySQL's WEEK mode 1, weeks 0..53) as its
+    first day; a week split by New Year starts on Jan 1."""
+    parts = pc.extract_regex(pc.utf8_trim_whitespace(weeks.values), r"^(?P<week>\d{1,2})/(?P<year>\d{2})$")
+    valid = pc.fill_null(parts.is_valid(), False)
+    ok = np.asarray(valid.to_numpy(zero_copy_only=False), dtype=bool)
+
+    def number(name: str) -> np.ndarray:
+        return np.asarray(pc.if_else(valid, parts.field(name), pa.scalar("0")).cast(pa.int64()).to_numpy())
+
+    week, year = number("week"), 2000 + number("year")
+    jan1 = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+    jan4 = jan1 + 3
+    first_monday = jan4 - (jan4 + 3) % 7  # 1970-01-01 was a Thursday
+    start = first_monday + (week - 1) * 7
+    next_year = (year + 1 - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+    bad = ~ok | (week > 53) | (start >= next_year)
+    if bad.any():
+        raise weeks.error(int(np.flatnonzero(bad)[0]), "is not a week like '36/24'")
+    return pa.array(np.maximum(start, jan1).astype("int32")).cast(pa.date32())
+
+
+def _month_starts(months: Column) -> pa.Array:
+    """``"09-24"``: September 2024, as its first day."""
+    iso = pc.replace_substring_regex(pc.utf8_trim_whitespace(months.values), r"^(\d{1,2})-(\d{2})$", r"20\2-\1")
+    return dates(Column(months.name, iso, where=months.where, shown=months.shown), styles=("month",))
 
 
 _APPLE_PERIOD = {"last365days": "day", "byWeek": "week", "byMonth": "month"}
+_APPLE_DATES = {"last365days": dates, "byWeek": _week_starts, "byMonth": _month_starts}
 
 
 def parse_applemusic_stats(data: bytes, ctx: ParseContext) -> pd.DataFrame:
-    text = decode_text(data, ctx.original_name)
-    m = re.search(r"var\s+chartData\s*=", text)
+    page = decode(data)
+    m = re.search(r"var\s+chartData\s*=", page)
     if not m:
         raise ParseError(
             "no Apple Music chart data found (expected 'var chartData = {...}'); "
             "save the DistroKid Apple Music stats page completely, with its scripts"
         )
-    charts = _json_after(text, m.end(), "var chartData")
+    charts = _json_after(page, m.end(), "var chartData")
     if not isinstance(charts, dict) or "last365days" not in charts:
         raise ParseError("var chartData has no 'last365days' series")
-    rows = []
+    parts = []
     for series, chart in charts.items():
         if not isinstance(chart, dict):
             continue
-        for i, point in enumerate(chart.get("dataProvider") or [], start=1):
-            field, value = point.get("field"), point.get("value")
-            try:
-                day = _apple_point_date(series, str(field))
-                count = int(value)
-            except (ValueError, TypeError):
-                raise ParseError(f"chart {series!r}, point {i}: cannot read field {field!r} / value {value!r}") from None
-            label = None if day is not None else str(field)
-            item_id = point.get("id")
-            rows.append((series, _APPLE_PERIOD.get(series, "year"), day, label, item_id, count))
-    out = pd.DataFrame(rows, columns=APPLE_SCHEMA.names)
-    out["item_id"] = out["item_id"].astype("Int64")
-    return out
+        points = chart.get("dataProvider") or []
+        field, value = _points(points, series, ("field", "value"))
+        item_id = _points(points, series, ("id", "value"))[0]
+        day = _APPLE_DATES[series](field) if series in _APPLE_DATES else pa.nulls(len(field), pa.date32())
+        parts.append(frame({
+            "series": series, "period": _APPLE_PERIOD.get(series, "year"), "date": day,
+            "label": text(field) if series not in _APPLE_DATES else pa.nulls(len(field), pa.string()),
+            "item_id": counts(item_id, thousands=None), "value": counts(value, thousands=THOUSANDS, point_zero=True),
+        }, len(field)))
+    return pd.concat(parts, ignore_index=True)[APPLE_SCHEMA.names]
 
 
 # --- recognising files ---------------------------------------------------------------------------
@@ -280,34 +289,8 @@ def _sniff_apple(name: str, head: bytes) -> bool:
     return b"var chartData" in head and b"last365days" in head
 
 
-def _bank_expectations():
-    import great_expectations.expectations as gxe
-
-    return [
-        gxe.ExpectColumnValuesToNotBeNull(column="reporting_date"),
-        gxe.ExpectColumnValuesToNotBeNull(column="sale_month"),
-        gxe.ExpectColumnValuesToNotBeNull(column="store"),
-        gxe.ExpectColumnValuesToNotBeNull(column="quantity"),
-        gxe.ExpectColumnValuesToNotBeNull(column="earnings_usd"),
-        gxe.ExpectColumnValuesToMatchRegex(column="country", regex=r"^[A-Z]{2}$", mostly=0.99),
-        gxe.ExpectColumnValuesToBeBetween(column="earnings_usd", min_value=-10_000, max_value=1_000_000),
-        gxe.ExpectColumnValuesToBeBetween(column="team_percentage", min_value=0, max_value=100, mostly=1.0),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=list(BANK_KEY)),
-    ]
-
-
-def _series_expectations(value_column: str, key: list[str]):
-    def build():
-        import great_expectations.expectations as gxe
-
-        return [
-            gxe.ExpectColumnValuesToNotBeNull(column="series"),
-            gxe.ExpectColumnValuesToNotBeNull(column=value_column),
-            gxe.ExpectColumnValuesToBeBetween(column=value_column, min_value=0, max_value=10_000_000_000),
-            gxe.ExpectCompoundColumnsToBeUnique(column_list=key),
-        ]
-
-    return build
+def _series_suite(value: str, key: tuple[str, ...]):
+    return quality.suite(key=key, not_null=("series", value), between={value: quality.COUNT})
 
 
 BANK_DETAILS = Dataset(
@@ -318,7 +301,13 @@ BANK_DETAILS = Dataset(
     parse=parse_bank_details,
     patterns=(r"bank_?details.*\.(tsv|txt|csv)$", r"^dk_.*\.tsv$"),
     sniff=_sniff_bank,
-    expectations=_bank_expectations,
+    expectations=quality.suite(
+        key=BANK_KEY,
+        not_null=("reporting_date", "sale_month", "store", "quantity", "earnings_usd"),
+        regex={"country": r"^[A-Z]{2}$"},
+        between={"earnings_usd": (-10_000, 1_000_000), "team_percentage": (0, 100)},
+        mostly={"country": 0.99},
+    ),
 )
 STREAMS_STATS = Dataset(
     name="streams_stats",
@@ -328,7 +317,7 @@ STREAMS_STATS = Dataset(
     parse=parse_streams_stats,
     patterns=(r"streams?_stats.*\.html?$",),
     sniff=_sniff_streams,
-    expectations=_series_expectations("streams", ["series", "date"]),
+    expectations=_series_suite("streams", ("series", "date")),
 )
 APPLEMUSIC_STATS = Dataset(
     name="applemusic_stats",
@@ -338,7 +327,7 @@ APPLEMUSIC_STATS = Dataset(
     parse=parse_applemusic_stats,
     patterns=(r"apple_?music_stats.*\.html?$",),
     sniff=_sniff_apple,
-    expectations=_series_expectations("value", ["series", "date", "label"]),
+    expectations=_series_suite("value", ("series", "date", "label")),
 )
 
 
@@ -394,13 +383,6 @@ def _streams_totals(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 # --- sample files for the demo and tests ---------------------------------------------------------
 
-_SAMPLE_TRACKS = [
-    ("Nova Lights", "Midnight Arcade", "QZNOV2400001", "198000000011"),
-    ("Nova Lights", "Glass Harbour", "QZNOV2400002", "198000000011"),
-    ("Nova Lights", "Static Bloom (feat. Ivy Vale)", "QZNOV2400003", "198000000028"),
-    ("Ivy Vale", "Paper Satellites", "QZIVY2400001", "198000000035"),
-    ("Ivy Vale", "Low Tide Radio", "QZIVY2400002", "198000000035"),
-]
 _SAMPLE_STORES = [
     ("Spotify", 0.0036, 60), ("Apple Music", 0.0068, 8), ("YouTube (Red)", 0.0069, 5),
     ("YouTube (Ads)", 0.0015, 6), ("Amazon Unlimited (Streaming)", 0.0081, 2), ("Deezer", 0.0028, 1),
@@ -409,36 +391,14 @@ _SAMPLE_STORES = [
 _SAMPLE_COUNTRIES = ["US", "US", "US", "GB", "DE", "CA", "MX", "BR", "FR", "AU", "SE", "NL"]
 
 
-def daily_curve(rng: random.Random, days: int, base: float, breakout_day: int | None = None) -> list[int]:
-    """A plausible daily streams curve: growth, weekly rhythm, noise and an optional breakout."""
-    values = []
-    for i in range(days):
-        level = base * (1 + i / days)
-        if breakout_day is not None and i >= breakout_day:
-            level *= 1 + 3.0 * (0.93 ** (i - breakout_day))
-        weekly = 1.12 if (i % 7) in (4, 5) else 0.95
-        values.append(max(0, int(rng.gauss(level * weekly, level * 0.08))))
-    return values
-
-
-def sample_spotify_daily(seed: int, end: date, days: int = 365) -> list[tuple[date, int]]:
-    """The demo's daily Spotify series of the DistroKid catalogue: the DistroKid streams page and
-    the main artist's Spotify for Artists export draw from it, so they agree on the days they
-    share (as real ones roughly do). TooLost's samples are another catalogue."""
-    curve = daily_curve(random.Random(seed * 7919), days, 900, breakout_day=days - 70)
-    start = end - timedelta(days=days - 1)
-    return [(start + timedelta(days=i), v) for i, v in enumerate(curve)]
-
-
 def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list[Path]:
     rng = random.Random(seed)
-    end = end or date.today() - timedelta(days=2)
+    end = sample_end(end)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.combine(end + timedelta(days=2), datetime.min.time()).strftime("%Y%m%d_%H%M%S")
+    stamp = name_stamp(end + timedelta(days=2))
 
-    lines = ["\t".join(["Reporting Date", "Sale Month", "Store", "Artist", "Title", "ISRC", "UPC", "Quantity",
-                        "Team Percentage", "Song/Album", "Country of Sale", "Songwriter Royalties Withheld",
-                        "Earnings (USD)"])]
+    rows = [["Reporting Date", "Sale Month", "Store", "Artist", "Title", "ISRC", "UPC", "Quantity", "Team Percentage",
+             "Song/Album", "Country of Sale", "Songwriter Royalties Withheld", "Earnings (USD)"]]
     # Twelve sale months, each reported 62-82 days after it starts (as DistroKid does, about two
     # months late): the newest is three months before `end`'s, so no line is reported after `end`.
     # Spotify's quantities split the month's streams of the daily series (the DistroKid streams
@@ -451,16 +411,16 @@ def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list
         sale = date(index // 12, index % 12 + 1, 1)
         reported = sale + timedelta(days=62 + rng.randint(0, 20))
         month_streams = spotify_by_month.get(sale) if sale >= end - timedelta(days=364) else None
-        for artist, title, isrc, upc in _SAMPLE_TRACKS:
+        for artist, title, isrc, upc in CATALOGUE:
             for store, rate, weight in _SAMPLE_STORES:
                 for country in rng.sample(_SAMPLE_COUNTRIES, k=3):
                     qty = max(1, int(rng.expovariate(1 / (weight * 4 * (15 - months_back)))))
                     if store == "Spotify" and month_streams:  # a share of the month's streams
-                        qty = max(1, int(month_streams / (len(_SAMPLE_TRACKS) * 3) * rng.uniform(0.7, 1.3)))
-                    lines.append("\t".join([reported.isoformat(), sale.strftime("%Y-%m"), store, artist, title, isrc,
-                                            upc, str(qty), "100", "Song", country, "0", f"{qty * rate:.8f}"]))
+                        qty = max(1, int(month_streams / (len(CATALOGUE) * 3) * rng.uniform(0.7, 1.3)))
+                    rows.append([reported.isoformat(), sale.strftime("%Y-%m"), store, artist, title, isrc, upc,
+                                 str(qty), "100", "Song", country, "0", f"{qty * rate:.8f}"])
     bank = out_dir / f"dk_bank_details_{stamp}.tsv"
-    bank.write_bytes("\r".join(lines).encode("utf-8"))
+    bank.write_bytes(delimited_bytes(rows, sep="\t", newline="\r", final_newline=False))  # CR-only, as DistroKid writes
 
     me_block = (
         "var me = {\nplan : 'musician',\nid : 4242,\ndisplayName: \"Sample Person\",\n"
@@ -508,7 +468,7 @@ def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list
         "country1year": {"dataProvider": [{"field": c, "value": int(total * s)} for c, s in
                                           (("US", 0.55), ("GB", 0.12), ("DE", 0.09), ("MX", 0.06), ("BR", 0.05))]},
         "tracks1year": {"dataProvider": [{"field": t, "id": 1000 + i, "value": int(total / (i + 2))}
-                                         for i, (_, t, _, _) in enumerate(_SAMPLE_TRACKS)]},
+                                         for i, (_, t, _, _) in enumerate(CATALOGUE)]},
         "playlists1year": {"dataProvider": []},
     }
     apple = out_dir / f"applemusic_stats_{stamp}.html"

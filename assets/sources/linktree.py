@@ -37,17 +37,19 @@ indexes counting from 0 (``data.getAccountAnalytics.overview.timeseries[12].tota
 from __future__ import annotations
 
 import json
-import math
 import random
-import re
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from .base import CuratedMapping, Dataset, ParseContext, ParseError, Source, UnusedContent, decode_text
+from .. import quality
+from .base import CuratedMapping, Dataset, ParseContext, ParseError, Source, UnusedContent
+from .parsing import counts, dates, frame, json_column, json_document, numbers, require_values
+from .samples import name_stamp, sample_end, sample_spotify_daily, spotify_breakout
 
 NAME = "linktree"
 QUERY = "getAccountAnalytics"
@@ -83,7 +85,8 @@ _RANGE_OBJECTS = ("dateRange", "period", "range")
 _RANGE_START, _RANGE_END = ("startDate", "start", "from"), ("endDate", "end", "to")
 # fields of getAccountAnalytics that are only the window or GraphQL bookkeeping, not content
 _META = {"__typename", *_RANGE_OBJECTS, *_RANGE_START, *_RANGE_END}
-_NULLS = {"", "null", "none", "undefined", "nan", "n/a", "-"}
+# the admin app's counts: JSON numbers, or strings with "," grouping ("1,234"), "5.0" for 5
+THOUSANDS = ","
 
 
 # --- reading values, each error naming its JSON path ------------------------------------------
@@ -94,70 +97,40 @@ def _kind(value: Any) -> str:
         type(value), "a number")
 
 
-def _count(value: Any, path: str) -> int | None:
-    """A view or click count: an int, or a string of one (``"1,234"``); null stays null."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ParseError(f"{path}: {value!r} is not a count")
-    if isinstance(value, str):
-        text = value.strip().replace(",", "")
-        if text.lower() in _NULLS:
-            return None
-        try:
-            number: float = float(text)
-        except ValueError:
-            raise ParseError(f"{path}: {value!r} is not a whole number") from None
-    elif isinstance(value, (int, float)):
-        number = value
-    else:
-        raise ParseError(f"{path}: expected a count, found {_kind(value)}")
-    if isinstance(number, float) and not (math.isfinite(number) and number.is_integer()):
-        raise ParseError(f"{path}: {value!r} is not a whole number")
-    if number < 0:
-        raise ParseError(f"{path}: {value!r} is negative; Linktree views and clicks cannot be")
-    return int(number)
+def _counts(values: list, paths: list[str]) -> pa.Array:
+    """View and click counts; null stays null, never 0."""
+    col = json_column("count", values, paths.__getitem__, expected="a count")
+    out = counts(col, thousands=THOUSANDS, point_zero=True)
+    negative = pc.fill_null(pc.less(out, 0), False)
+    if pc.any(negative).as_py():
+        raise col.error(pc.index(negative, True).as_py(), "is negative; Linktree views and clicks cannot be")
+    return out
 
 
-def _rate(value: Any, path: str) -> float | None:
+def _rates(values: list, paths: list[str]) -> pa.Array:
     """Clicks per view as a fraction. A percent string (``"50.46%"``) is turned into one, so the
     column has one unit."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ParseError(f"{path}: expected a number, found {_kind(value)}")
-    if isinstance(value, str):
-        text = value.strip().replace(",", "")
-        if text.lower() in _NULLS:
-            return None
-        scale = 100.0 if text.endswith("%") else 1.0
-        try:
-            number = float(text.rstrip("%")) / scale
-        except ValueError:
-            raise ParseError(f"{path}: {value!r} is not a number") from None
-    else:
-        number = float(value)
-    if not math.isfinite(number) or number < 0:
-        raise ParseError(f"{path}: {value!r} is not a click-through rate")
-    return number
+    col = json_column("rate", values, paths.__getitem__, expected="a number")
+    percent = pc.fill_null(pc.ends_with(pc.utf8_trim_whitespace(col.values), "%"), False)
+    out = numbers(col, thousands=THOUSANDS, percent=True)
+    out = pc.if_else(percent, pc.divide(out, 100.0), out)
+    negative = pc.fill_null(pc.less(out, 0), False)
+    if pc.any(negative).as_py():
+        raise col.error(pc.index(negative, True).as_py(), "is not a click-through rate")
+    return out
 
 
-_ISO_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:$|[T ])")
-
-
-def _date(value: Any, path: str, *, required: bool = True) -> date | None:
+def _dates(values: list, paths: list[str], *, required: bool = True) -> pa.Array:
     """``YYYY-MM-DD``, also with a time part (``2025-05-27T00:00:00.000Z``: the day as written)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise ParseError(f"{path}: the date is missing")
-        return None
-    m = _ISO_DAY.match(value.strip()) if isinstance(value, str) else None
-    if m:
-        try:
-            return date.fromisoformat(m.group(1))
-        except ValueError:
-            pass
-    raise ParseError(f"{path}: {value!r} is not a date (expected YYYY-MM-DD)")
+    col = json_column("date", values, paths.__getitem__, expected="a date")
+    out = dates(col)
+    if required:
+        require_values(col, out, "the date is missing")
+    return out
+
+
+def _date(value: Any, path: str) -> date | None:
+    return _dates([value], [path], required=False)[0].as_py()
 
 
 def _pick(entry: dict, names: tuple[str, ...], path: str) -> tuple[Any, str, bool]:
@@ -168,10 +141,21 @@ def _pick(entry: dict, names: tuple[str, ...], path: str) -> tuple[Any, str, boo
     return None, f"{path}.{names[0]}", False
 
 
-def _read(entry: dict, names: tuple[str, ...], path: str, convert):
-    """``convert`` applied to the first of ``names`` the entry has (null when it has none)."""
-    value, where, _ = _pick(entry, names, path)
-    return convert(value, where)
+def _picked(entries: list[tuple[str, dict]], names: tuple[str, ...]) -> tuple[list, list[str]]:
+    """The value of the first of ``names`` each entry has (null when it has none), and its path."""
+    values, paths = [], []
+    for path, entry in entries:
+        value, where, _ = _pick(entry, names, path)
+        values.append(value)
+        paths.append(where)
+    return values, paths
+
+
+def _measures(entries: list[tuple[str, dict]]) -> dict[str, pa.Array]:
+    out = {column: _counts(*_picked(entries, names)) for column, names in
+           (("views", _VIEWS), ("unique_views", _UNIQUE_VIEWS), ("clicks", _CLICKS), ("unique_clicks", _UNIQUE_CLICKS))}
+    out["click_through_rate"] = _rates(*_picked(entries, _RATE))
+    return out
 
 
 def _entries(value: Any, path: str) -> list[tuple[str, dict]]:
@@ -210,11 +194,7 @@ def _text(value: Any) -> str | None:
 
 def _load(data: bytes, ctx: ParseContext) -> dict:
     """The whole response, once it is known to be a clean answer with a ``data`` object."""
-    try:
-        doc = json.loads(decode_text(data, ctx.original_name))
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno}): "
-                         "a truncated capture?") from None
+    doc = json_document(data, hint=": a truncated capture?")
     if not isinstance(doc, dict):
         raise ParseError(f"expected a GraphQL response (a JSON object) at the top, found {_kind(doc)}")
     errors = doc.get("errors")
@@ -240,11 +220,11 @@ def _window(obj: dict, path: str) -> tuple[date | None, date | None, bool]:
             s, sp, _ = _pick(rng, _RANGE_START, f"{path}.{name}")
             e, ep, _ = _pick(rng, _RANGE_END, f"{path}.{name}")
             if s is not None or e is not None:
-                return _date(s, sp, required=False), _date(e, ep, required=False), True
+                return _date(s, sp), _date(e, ep), True
     s, sp, _ = _pick(obj, ("startDate",), path)
     e, ep, _ = _pick(obj, ("endDate",), path)
     if s is not None or e is not None:
-        return _date(s, sp, required=False), _date(e, ep, required=False), True
+        return _date(s, sp), _date(e, ep), True
     return None, None, False
 
 
@@ -257,46 +237,40 @@ def _capture_window(doc: dict, gaa: dict) -> tuple[date | None, date | None, boo
     return start, end, found
 
 
-def _overview(ov: Any, path: str) -> list[dict] | None:
+def _overview(ov: Any, path: str) -> pd.DataFrame | None:
     """Daily rows of the overview timeseries; None when the overview has no timeseries."""
     if not isinstance(ov, dict):
         raise ParseError(f"{path}: expected an object, found {_kind(ov)}")
     if ov.get("timeseries") is None:
         return None
-    rows, seen = [], {}
-    for p, e in _entries(ov["timeseries"], f"{path}.timeseries"):
-        day = _date(e.get("date"), f"{p}.date")
-        if day in seen:
-            raise ParseError(f"{p}.date: {day} appears twice (also at {seen[day]})")
-        seen[day] = p
-        rows.append(dict(
-            section="overview", date=day,
-            views=_read(e, _VIEWS, p, _count), unique_views=_read(e, _UNIQUE_VIEWS, p, _count),
-            clicks=_read(e, _CLICKS, p, _count), unique_clicks=_read(e, _UNIQUE_CLICKS, p, _count),
-            click_through_rate=_read(e, _RATE, p, _rate),
-        ))
+    entries = _entries(ov["timeseries"], f"{path}.timeseries")
+    day_paths = [f"{p}.date" for p, _ in entries]
+    days = _dates([e.get("date") for _, e in entries], day_paths)
+    repeated = pd.Series(days.to_pylist()).duplicated()
+    if repeated.any():
+        i = int(repeated.to_numpy().nonzero()[0][0])
+        first = days.to_pylist().index(days[i].as_py())
+        raise ParseError(f"{day_paths[i]}: {days[i].as_py()} appears twice (also at {entries[first][0]})")
+    rows = frame({"section": "overview", "date": days, **_measures(entries)}, len(entries))
     # the overview's totals cover the same days: when they disagree, the capture is incomplete
     # (or days were lost), and loading it would make the daily table silently short
     for total_names, column in ((_VIEWS, "views"), (_CLICKS, "clicks")):
-        total = _read(ov, total_names, path, _count)
-        summed = sum(r[column] for r in rows if r[column] is not None)
+        value, where, _ = _pick(ov, total_names, path)
+        total = _counts([value], [where])[0].as_py()
+        summed = int(rows[column].sum())
         if total is not None and total != summed:
             raise ParseError(f"{path}.{total_names[0]} is {total:,} but the timeseries' {total_names[0]} add "
                              f"up to {summed:,}: an incomplete capture?")
     return rows
 
 
-def _breakdown(section: str, value: Any, path: str) -> list[dict]:
-    rows = []
-    for p, e in _entries(value, path):
-        views, vp, has_v = _pick(e, _VIEWS, p)
-        clicks, cp, has_c = _pick(e, _CLICKS, p)
-        if not (has_v or has_c):
+def _breakdown(section: str, value: Any, path: str) -> pd.DataFrame:
+    entries = _entries(value, path)
+    items = []
+    for p, e in entries:
+        if not any(n in e for n in (*_VIEWS, *_CLICKS)):
             raise ParseError(f"{p}: has neither totalClicks nor totalViews (it has {sorted(e)})")
-        row = dict(section=section, views=_count(views, vp), clicks=_count(clicks, cp),
-                   unique_views=_read(e, _UNIQUE_VIEWS, p, _count),
-                   unique_clicks=_read(e, _UNIQUE_CLICKS, p, _count),
-                   click_through_rate=_read(e, _RATE, p, _rate))
+        row: dict[str, Any] = {"link_id": None, "url": None}
         if section == "location":
             # the ISO code when given (it is what other tables use), else the name as given
             names = ("countryCode", "country", "countryName", "location", "name")
@@ -319,10 +293,11 @@ def _breakdown(section: str, value: Any, path: str) -> list[dict]:
             row["item"] = title or row["url"] or row["link_id"]
             if row["item"] is None:
                 raise ParseError(f"{p}: a link with neither title, url nor id")
-        rows.append(row)
+        items.append(row)
     if section == "link":
-        _tell_links_apart(rows)
-    return rows
+        _tell_links_apart(items)
+    texts = {k: pa.array([r[k] for r in items], pa.string()) for k in ("item", "link_id", "url")}
+    return frame({"section": section, **texts, **_measures(entries)}, len(entries))
 
 
 def _tell_links_apart(rows: list[dict]) -> None:
@@ -348,7 +323,7 @@ def parse_graphql(data: bytes, ctx: ParseContext) -> pd.DataFrame:
         raise ParseError(f"{ROOT}: expected an object, found {_kind(gaa)}")
 
     start, end, has_window = _capture_window(doc, gaa)
-    rows: list[dict] = []
+    parts: list[pd.DataFrame] = []
     used: list[str] = []
     overview_totals_only = False
     if gaa.get("overview") is not None:
@@ -356,15 +331,15 @@ def parse_graphql(data: bytes, ctx: ParseContext) -> pd.DataFrame:
         if daily is None:
             overview_totals_only = True
         else:
-            rows += daily
+            parts.append(daily)
             used.append("overview")
-            if not has_window and daily:
+            if not has_window and len(daily):
                 # breakdowns of the same capture cover the timeseries' days
-                start, end = min(r["date"] for r in daily), max(r["date"] for r in daily)
+                start, end = daily["date"].min(), daily["date"].max()
     for section, names in _SECTIONS:
         for name in names:
             if gaa.get(name) is not None:
-                rows += _breakdown(section, gaa[name], f"{ROOT}.{name}")
+                parts.append(_breakdown(section, gaa[name], f"{ROOT}.{name}"))
                 used.append(name)
 
     if not used:
@@ -376,12 +351,7 @@ def parse_graphql(data: bytes, ctx: ParseContext) -> pd.DataFrame:
             raise UnusedContent(f"holds {QUERY}.{', '.join(other)}, which soundlake does not use")
         raise ParseError(f"{ROOT}: holds no overview, locations, referrers or links")
 
-    df = pd.DataFrame(rows, columns=COLUMNS)
-    for col in ("views", "unique_views", "clicks", "unique_clicks"):
-        df[col] = df[col].astype("Int64")
-    df["click_through_rate"] = df["click_through_rate"].astype("float64")
-    for col in ("item", "link_id", "url"):
-        df[col] = df[col].astype("string")
+    df = pd.concat(parts, ignore_index=True).reindex(columns=COLUMNS)
     df["period_start"], df["period_end"] = start, end
     df["account"] = ctx.options.get("account")
     return df
@@ -400,24 +370,11 @@ def _observed_at(name: str, data: bytes) -> datetime | None:
         gaa = doc["data"][QUERY]
         _, last, _ = _capture_window(doc, gaa)
         if last is None:
-            last = max(_date(r["date"], "date") for r in gaa["overview"]["timeseries"])
+            series = gaa["overview"]["timeseries"]
+            last = max(_dates([r["date"] for r in series], ["date"] * len(series)).to_pylist())
     except Exception:  # a best guess only: the lake falls back to --as-of or the landing time
         return None
     return datetime.combine(last, datetime.min.time(), tzinfo=timezone.utc)
-
-
-def _expectations():
-    import great_expectations.expectations as gxe
-
-    counts = [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=10_000_000_000)
-              for c in ("views", "unique_views", "clicks", "unique_clicks")]
-    return [
-        gxe.ExpectColumnValuesToNotBeNull(column="section"),
-        gxe.ExpectColumnValuesToBeInSet(column="section", value_set=["overview", "location", "referrer", "link"]),
-        *counts,
-        gxe.ExpectColumnValuesToBeBetween(column="click_through_rate", min_value=0),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=list(KEY)),
-    ]
 
 
 GRAPHQL = Dataset(
@@ -426,7 +383,12 @@ GRAPHQL = Dataset(
                  "by location, referrer and link over the capture's window"),
     schema=SCHEMA, key=KEY, parse=parse_graphql,
     patterns=(r"^graphql_.*\.json$", r"linktree.*\.json$"), sniff=_sniff,
-    expectations=_expectations, observed_at=_observed_at,
+    expectations=quality.suite(
+        key=KEY, not_null=("section",), in_set={"section": ["overview", "location", "referrer", "link"]},
+        between={c: quality.COUNT for c in ("views", "unique_views", "clicks", "unique_clicks")},
+        non_negative=("click_through_rate",),
+    ),
+    observed_at=_observed_at,
 )
 
 
@@ -463,17 +425,14 @@ def _capture(doc: dict) -> str:
 def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list[Path]:
     """An overview capture (365 days), a capture of locations + referrers + links over the last
     28 days, and a capture of a query soundlake does not use (recorded as ``unused``)."""
-    from .distrokid import sample_spotify_daily
-
     rng = random.Random(seed + 307)
-    end = end or date.today() - timedelta(days=2)
+    end = sample_end(end)
     out_dir.mkdir(parents=True, exist_ok=True)
-    taken = datetime.combine(end + timedelta(days=1), datetime.min.time()) + timedelta(hours=9)
 
     # page views follow the demo's Spotify series (about one per 120 streams), with a spike on the
     # release day (the day the streams break out) when the link is pushed everywhere
     spotify = sample_spotify_daily(seed, end)
-    release = spotify[-70][0]
+    release = spotify_breakout(end)
     series = []
     for day, streams in spotify:
         level = streams / 120
@@ -527,7 +486,7 @@ def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list
                                               "__typename": "LinkAppSettings"}}}
     out = []
     for offset, doc in enumerate((overview, breakdown, unused)):
-        stamp = (taken + timedelta(seconds=5 * offset)).strftime("%Y%m%d_%H%M%S")
+        stamp = name_stamp(end + timedelta(days=1), hours=9, seconds=5 * offset)
         path = out_dir / f"graphql_{stamp}_{rng.randint(0, 999_999):06d}.json"
         path.write_text(_capture(doc))
         out.append(path)

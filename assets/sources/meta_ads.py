@@ -24,9 +24,9 @@ Traps handled:
   in one file are refused;
 - locales: ``;`` as separator (detected from the header line), decimal commas (``12,34``) and
   ``.`` as thousands separator, a byte-order mark, quoted values, a preamble before the header;
-  the decimal mark is read from the values themselves (see :func:`_decimal_mark`);
+  the decimal mark is read from the values themselves (see :func:`.parsing.decimal_mark`);
 - ``Reporting starts`` / ``Reporting ends`` as ISO dates, ``DD.MM.YYYY``, or slashed dates whose
-  order (day or month first) the file itself must settle (see :func:`_parse_dates`);
+  order (day or month first) the file itself must settle (see :func:`_dates`);
 - the optional summary row (all names blank) is dropped;
 - exports without ids: ``name:<campaign name>`` / ``name:<ad set name>`` stand in;
 - rows that repeat campaign × ad set × window (ad-level or breakdown exports) are refused with a
@@ -35,28 +35,36 @@ Traps handled:
 
 from __future__ import annotations
 
-import csv
 import json
-import math
 import random
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Mapping
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from .base import (
-    CuratedMapping,
-    Dataset,
-    ParseContext,
-    ParseError,
-    Source,
-    UnusedContent,
-    decode_text,
-    normalise_newlines,
+from .. import quality
+from .base import CuratedMapping, Dataset, ParseContext, ParseError, Source, UnusedContent
+from .parsing import (
+    Column,
+    counts,
+    dates,
+    decimal_mark,
+    frame,
+    head_text,
+    json_column,
+    json_document,
+    numbers,
+    read_delimited,
+    require_values,
+    text,
+    timestamps,
 )
+from .samples import delimited_bytes, name_stamp, sample_end, spotify_breakout
 
 NAME = "meta_ads"
 PLATFORM = "meta"
@@ -120,10 +128,7 @@ def _unique_key(df: pd.DataFrame, key: tuple[str, ...], what: str) -> None:
 def _graph_rows(data: bytes, ctx: ParseContext, what: str) -> tuple[list[dict], str]:
     """The rows of a saved Graph API response (bare list or ``{"data": [...]}`` envelope) and
     the JSON path prefix errors should use."""
-    try:
-        doc = json.loads(decode_text(data, ctx.original_name))
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})") from None
+    doc = json_document(data)
     if isinstance(doc, dict):
         err = doc.get("error")
         if isinstance(err, dict):  # a saved error response: say what the API said
@@ -143,105 +148,75 @@ def _graph_rows(data: bytes, ctx: ParseContext, what: str) -> tuple[list[dict], 
     return rows, prefix
 
 
-_INT = re.compile(r"-?\d+")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The Graph API writes numbers as strings of plain digits with a decimal point; anything else
+# there (even "n/a") is a damaged file, only an absent or empty field is no value.
+_API_EMPTY = ("",)
 
 
-def _json_value(row: dict, path: str, field: str, kind: str, required: bool = False):
-    """One field of a Graph API row as ``kind`` (str, int, float, date, time); the API sends
-    numbers as strings. Errors name the JSON path, e.g. ``[3].spend``."""
-    where = f"{path}.{field}"
-    v = row.get(field)
-    if v is None or (isinstance(v, str) and not v.strip()):
+class _Fields:
+    """The fields of Graph API rows, one column at a time, errors naming the JSON path."""
+
+    def __init__(self, rows: list[dict], prefix: str):
+        self.rows, self.prefix = rows, prefix
+
+    def column(self, field: str, *, required: bool = False, expected: str = "a number") -> Column:
+        values = [r.get(field) for r in self.rows]
         if required:
-            raise ParseError(f"{where}: missing (the row has {', '.join(sorted(row))})")
-        return None
-    if kind == "str":
-        return str(v)
-    if isinstance(v, bool) or isinstance(v, (dict, list)):
-        raise ParseError(f"{where}: {v!r} is not a {'whole number' if kind == 'int' else kind}")
-    if kind == "int":
-        if isinstance(v, int):
-            return v
-        if isinstance(v, float) and v.is_integer():
-            return int(v)
-        s = str(v).strip()
-        if _INT.fullmatch(s):
-            return int(s)
-        raise ParseError(f"{where}: {v!r} is not a whole number")
-    if kind == "float":
-        try:
-            f = float(v)
-        except ValueError:
-            raise ParseError(f"{where}: {v!r} is not a number") from None
-        if not math.isfinite(f):
-            raise ParseError(f"{where}: {v!r} is not a number")
-        return f
-    if kind == "date":
-        s = str(v).strip()
-        try:
-            if _ISO_DATE.fullmatch(s):
-                return date.fromisoformat(s)
-        except ValueError:
-            pass
-        raise ParseError(f"{where}: {v!r} is not a date (expected YYYY-MM-DD)")
-    if kind == "time":
-        try:
-            t = datetime.fromisoformat(str(v).strip())
-        except ValueError:
-            raise ParseError(f"{where}: {v!r} is not a time (expected like 2025-05-23T06:57:56-0700)") from None
-        if t.tzinfo is None:  # the API always gives an offset; without one, take UTC rather than guess
-            t = t.replace(tzinfo=timezone.utc)
-        return t.astimezone(timezone.utc)
-    raise AssertionError(kind)
+            for i, v in enumerate(values):
+                if v is None or (isinstance(v, str) and not v.strip()):
+                    raise ParseError(f"{self.prefix}[{i}].{field}: missing (the row has {', '.join(sorted(self.rows[i]))})")
+        return json_column(field, values, lambda i: f"{self.prefix}[{i}].{field}", expected=expected)
+
+    def text(self, field: str, **kw) -> pa.Array:
+        return text(self.column(field, expected="a text", **kw), empty=_API_EMPTY)
+
+    def count(self, field: str, **kw) -> pa.Array:
+        return counts(self.column(field, **kw), thousands=None, empty=_API_EMPTY)
+
+    def number(self, field: str, **kw) -> pa.Array:
+        return numbers(self.column(field, **kw), empty=_API_EMPTY)
+
+    def date(self, field: str, **kw) -> pa.Array:
+        return dates(self.column(field, expected="a date", **kw), empty=_API_EMPTY)
+
+    def time(self, field: str) -> pa.Array:
+        # the API always gives an offset (2025-05-23T06:57:56-0700); without one, UTC rather than a guess
+        return timestamps(self.column(field, expected="a time"), noun="a time", empty=_API_EMPTY)
 
 
 def parse_insights(data: bytes, ctx: ParseContext) -> pd.DataFrame:
     rows, prefix = _graph_rows(data, ctx, "insights rows")
     if not rows:
         raise UnusedContent("the insights response holds no rows (nothing delivered in the window)")
+    f = _Fields(rows, prefix)
+    out = {"date_start": f.date("date_start", required=True), "date_stop": f.date("date_stop", required=True),
+           "account_id": f.text("account_id"), "campaign_id": f.text("campaign_id", required=True),
+           "campaign_name": f.text("campaign_name"),
+           # null on campaign-level insights (level=campaign): the row is the whole campaign
+           "adset_id": f.text("adset_id"), "adset_name": f.text("adset_name")}
     # The API reports money in the ad account's currency. Rows carry it only when
     # `account_currency` was requested; otherwise --currency, otherwise USD (see DEFAULT_CURRENCY).
     fallback = (ctx.options.get("currency") or DEFAULT_CURRENCY).upper()
-    out = []
-    for i, r in enumerate(rows):
-        path = f"{prefix}[{i}]"
-        currency = _json_value(r, path, "account_currency", "str") or fallback
-        if not re.fullmatch(r"[A-Za-z]{3}", currency):
-            raise ParseError(f"{path}.account_currency: {currency!r} is not an ISO 4217 code")
-        out.append({
-            "date_start": _json_value(r, path, "date_start", "date", required=True),
-            "date_stop": _json_value(r, path, "date_stop", "date", required=True),
-            "account_id": _json_value(r, path, "account_id", "str"),
-            "campaign_id": _json_value(r, path, "campaign_id", "str", required=True),
-            "campaign_name": _json_value(r, path, "campaign_name", "str"),
-            # null on campaign-level insights (level=campaign): the row is the whole campaign
-            "adset_id": _json_value(r, path, "adset_id", "str"),
-            "adset_name": _json_value(r, path, "adset_name", "str"),
-            "currency": currency.upper(),
-            "spend": _json_value(r, path, "spend", "float", required=True),
-            "impressions": _json_value(r, path, "impressions", "int", required=True),
-            "clicks": _json_value(r, path, "clicks", "int"),
-            "reach": _json_value(r, path, "reach", "int"),
-            "frequency": _json_value(r, path, "frequency", "float"),
-            "cpc": _json_value(r, path, "cpc", "float"),
-            "ctr": _json_value(r, path, "ctr", "float"),
-        })
-        if out[-1]["date_stop"] < out[-1]["date_start"]:
-            raise ParseError(f"{path}: date_stop {out[-1]['date_stop']} is before date_start {out[-1]['date_start']}")
-    df = _ad_frame(out)
+    currency = pc.fill_null(f.text("account_currency"), fallback)
+    bad = ~np.asarray(pc.match_substring_regex(currency, r"^[A-Za-z]{3}$").to_numpy(zero_copy_only=False), dtype=bool)
+    if bad.any():
+        i = int(bad.nonzero()[0][0])
+        raise ParseError(f"{prefix}[{i}].account_currency: {currency[i].as_py()!r} is not an ISO 4217 code")
+    out["currency"] = pc.utf8_upper(currency)
+    out["spend"] = f.number("spend", required=True)
+    out["impressions"] = f.count("impressions", required=True)
+    for field in ("clicks", "reach"):
+        out[field] = f.count(field)
+    for field in ("frequency", "cpc", "ctr"):
+        out[field] = f.number(field)
+    backwards = np.asarray(pc.fill_null(pc.less(out["date_stop"], out["date_start"]), False)
+                           .to_numpy(zero_copy_only=False), dtype=bool)
+    if backwards.any():
+        i = int(backwards.nonzero()[0][0])
+        raise ParseError(f"{prefix}[{i}]: date_stop {out['date_stop'][i].as_py()} is before date_start "
+                         f"{out['date_start'][i].as_py()}")
+    df = frame({c: out[c] for c in AD_COLUMNS}, len(rows))
     _unique_key(df, AD_KEY, "insights")
-    return df
-
-
-def _ad_frame(rows: list[dict]) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=AD_COLUMNS)
-    for col in ("account_id", "campaign_id", "campaign_name", "adset_id", "adset_name", "currency"):
-        df[col] = df[col].astype("string")
-    for col in ("impressions", "clicks", "reach"):
-        df[col] = df[col].astype("Int64")
-    for col in ("spend", "frequency", "cpc", "ctr"):
-        df[col] = df[col].astype("float64")
     return df
 
 
@@ -252,23 +227,13 @@ def parse_campaigns(data: bytes, ctx: ParseContext) -> pd.DataFrame:
     if not any("objective" in r or "status" in r for r in rows):
         raise ParseError("not a Meta Ads campaigns list: no row has 'objective' or 'status' "
                          "(another platform's file? ingest it with --source)")
-    out = []
-    for i, r in enumerate(rows):
-        path = f"{prefix}[{i}]"
-        out.append({
-            "account_id": _json_value(r, path, "account_id", "str"),
-            "campaign_id": _json_value(r, path, "id", "str", required=True),
-            "campaign_name": _json_value(r, path, "name", "str"),
-            "status": _json_value(r, path, "status", "str"),
-            "effective_status": _json_value(r, path, "effective_status", "str"),
-            "objective": _json_value(r, path, "objective", "str"),
-            **{t: _json_value(r, path, t, "time") for t in ("start_time", "stop_time", "created_time", "updated_time")},
-        })
-    df = pd.DataFrame(out, columns=[f.name for f in CAMPAIGN_SCHEMA])
-    for col in ("start_time", "stop_time", "created_time", "updated_time"):
-        df[col] = pd.to_datetime(df[col], utc=True)
-    for col in ("account_id", "campaign_id", "campaign_name", "status", "effective_status", "objective"):
-        df[col] = df[col].astype("string")
+    f = _Fields(rows, prefix)
+    df = frame({
+        "account_id": f.text("account_id"), "campaign_id": f.text("id", required=True),
+        "campaign_name": f.text("name"), "status": f.text("status"), "effective_status": f.text("effective_status"),
+        "objective": f.text("objective"),
+        **{t: f.time(t) for t in ("start_time", "stop_time", "created_time", "updated_time")},
+    }, len(rows))
     dupes = df["campaign_id"].duplicated()
     if dupes.any():
         i = int(dupes.to_numpy().nonzero()[0][0])
@@ -295,179 +260,63 @@ def _sniff_campaigns(name: str, head: bytes) -> bool:
 
 _CURRENCY_IN_NAME = re.compile(r"\(([A-Z]{3})\)\s*$")
 _SPEND_COLUMN = re.compile(r"^amount spent \(([A-Za-z]{3})\)$", re.IGNORECASE)
-_BLANKS = {"", "-", "—", "–", "n/a", "N/A"}  # how a cell with no value can look
-_THOUSANDS_JUNK = str.maketrans("", "", " \u00a0\u202f'")  # spaces, (narrow) no-break spaces, Swiss '
+# Ads Manager writes numbers in the account's locale: the decimal mark is read from the file's
+# values (see parsing.decimal_mark; with no evidence, ";" files come from decimal-comma locales),
+# the other mark, spaces or a Swiss "'" group thousands
+_DATE_STYLES = ("iso", "dot", "slash")
+_SLASHED = r"^\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})\b"
 
 
-def _separator(header_line: str) -> str:
-    """The separator that makes ``Reporting starts`` a column of its own. Column names contain
-    commas (``CPM (cost per 1,000 impressions) (USD)``), so counting characters would mislead."""
-    best, width = None, 0
-    for sep in (",", ";", "\t"):
-        fields = [f.strip().lower() for f in next(csv.reader([header_line], delimiter=sep))]
-        if "reporting starts" in fields and len(fields) > width:
-            best, width = sep, len(fields)
-    if best is None:
-        raise ParseError("the header line has no 'Reporting starts' column with ',', ';' or tab as separator")
-    return best
-
-
-def _read_table(text: str, what: str) -> tuple[list[str], list[list[str]], list[int], str]:
-    """Header, rows, each row's line number in the file, and the separator. The header is the first of the
-    first 10 lines naming ``Reporting starts`` (a preamble before it is skipped)."""
-    lines = normalise_newlines(text).split("\n")
-    start = next((i for i, line in enumerate(lines[:10]) if "reporting starts" in line.lower()), None)
-    if start is None:
-        raise ParseError(f"{what}: not an Ads Manager export: no header line with a 'Reporting starts' column "
-                         "in the first 10 lines")
-    sep = _separator(lines[start])
-    reader = csv.reader(lines[start:], delimiter=sep)
-    header = [h.strip().lstrip("\ufeff").strip() for h in next(reader)]
-    rows, numbers = [], []
-    for fields in reader:
-        if not fields or all(not f.strip() for f in fields):
-            continue
-        line = start + reader.line_num
-        if len(fields) != len(header):
-            raise ParseError(f"{what}: line {line} has {len(fields)} fields, the header has {len(header)} "
-                             f"(separator {sep!r}; a truncated or damaged file?)")
-        rows.append([f.strip() for f in fields])
-        numbers.append(line)
-    return header, rows, numbers, sep
-
-
-def _decimal_mark(values: list[tuple[str, int, str]], sep: str) -> str:
-    """``.`` or ``,``: which one the numbers of this file use as decimal mark.
-
-    Decided by the values: a separator followed by other than three digits (``12,34``, ``0.5``),
-    after a leading zero (``0,123``), or the later of two different ones (``1.234,56``) is the
-    decimal mark; one used twice (``1,234,567``) is the thousands separator. Conflicting evidence is
-    an error. With no evidence (only whole numbers or ``1,234``-like values) the separator decides:
-    ``;`` files come from decimal-comma locales, ``,`` files from decimal-point ones."""
-    seen: dict[str, tuple[str, int, str]] = {}
-    for column, line, raw in values:
-        s = raw.translate(_THOUSANDS_JUNK).rstrip("%").lstrip("-+")
-        mark = None
-        if "." in s and "," in s:
-            mark = "," if s.rfind(",") > s.rfind(".") else "."
-        elif s.count(",") > 1:
-            mark = "."
-        elif s.count(".") > 1:
-            mark = ","
-        elif s.count(",") == 1 or s.count(".") == 1:
-            sym = "," if "," in s else "."
-            whole, frac = s.split(sym)
-            if len(frac) != 3 or whole in ("0", ""):
-                mark = sym
-        if mark and mark not in seen:
-            seen[mark] = (column, line, raw)
-    if len(seen) == 2:
-        (c1, l1, v1), (c2, l2, v2) = seen["."], seen[","]
-        raise ParseError(f"numbers mix decimal marks: column {c1!r}, line {l1}: {v1!r} has a decimal point, "
-                         f"column {c2!r}, line {l2}: {v2!r} a decimal comma")
-    if seen:
-        return next(iter(seen))
-    return "," if sep == ";" else "."
-
-
-def _number(raw: str, column: str, line: int, decimal: str, whole: bool):
-    s = raw.translate(_THOUSANDS_JUNK)
-    if s in _BLANKS:
-        return None
-    s = s.rstrip("%")
-    thousands = "," if decimal == "." else "."
-    grouped = re.escape(thousands)
-    pattern = rf"[-+]?(\d{{1,3}}({grouped}\d{{3}})+|\d+)({re.escape(decimal)}\d+)?"
-    if not re.fullmatch(pattern, s):
-        kind = "a whole number" if whole else "a number"
-        raise ParseError(f"column {column!r}, line {line}: {raw!r} is not {kind} "
-                         f"(decimal mark {decimal!r} in this file)")
-    s = s.replace(thousands, "").replace(decimal, ".")
-    if whole:
-        if "." in s:
-            raise ParseError(f"column {column!r}, line {line}: {raw!r} is not a whole number")
-        return int(s)
-    return float(s)
-
-
-_SLASH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_DOT_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
-
-
-def _mkdate(y: int, m: int, d: int) -> date | None:
-    try:
-        return date(y, m, d)
-    except ValueError:
-        return None
-
-
-def _parse_dates(cells: dict[str, list[str]], lines: list[int], pairs: list[tuple[str, str]]) -> dict[str, list[date]]:
+def _dates(cols: dict[str, Column], pairs: list[tuple[str, str]]) -> dict[str, pa.Array]:
     """Dates of the given columns: ISO ``YYYY-MM-DD``, ``DD.MM.YYYY`` (dots are day-first in every
     locale that uses them), or slashed ``a/b/YYYY``. Slashed dates are day-first (``DD/MM/YYYY``) or
     month-first (``M/D/YYYY``, an Excel re-save) depending on the locale, so the file decides: an
     order is ruled out when it makes any date impossible (a part above 12) or puts a window's end
     before its start (``pairs``). If both orders remain and they would give different dates, the
     file is refused: guessing would put spend on the wrong days."""
-    expected = "expected YYYY-MM-DD, DD.MM.YYYY, or D/M/YYYY or M/D/YYYY"
-    slashed = {col: [_SLASH_DATE.fullmatch(v) for v in vals] for col, vals in cells.items()}
 
-    def read(order: str | None) -> dict[str, list[date | None]]:
-        out = {}
-        for col, vals in cells.items():
-            got = []
-            for v, m in zip(vals, slashed[col]):
-                if m:
-                    a, b, y = map(int, m.groups())
-                    got.append(_mkdate(y, b, a) if order == "dmy" else _mkdate(y, a, b) if order == "mdy" else None)
-                elif _ISO_DATE.fullmatch(v):
-                    got.append(_mkdate(*map(int, v.split("-"))))
-                elif (d := _DOT_DATE.fullmatch(v)):
-                    a, b, y = map(int, d.groups())
-                    got.append(_mkdate(y, b, a))
-                else:
-                    got.append(None)
-            out[col] = got
-        return out
-
-    def first_bad(parsed, order) -> str | None:
-        for col, vals in parsed.items():
-            for v, d, m, line in zip(cells[col], vals, slashed[col], lines):
-                if d is None and (m is None or order is not None):
-                    return f"column {col!r}, line {line}: {v!r} is not a date ({expected})"
+    def read(day_first: bool) -> tuple[dict[str, pa.Array] | None, str | None]:
+        try:
+            parsed = {name: dates(col, styles=_DATE_STYLES, day_first=day_first) for name, col in cols.items()}
+            for name, col in cols.items():
+                require_values(col, parsed[name], "no date")
+        except ParseError as exc:
+            return None, str(exc)
         for start, stop in pairs:
-            for a, b, line in zip(parsed[start], parsed[stop], lines):
-                if a and b and b < a:
-                    return f"line {line}: {stop!r} {b} is before {start!r} {a}"
-        return None
+            backwards = np.asarray(pc.fill_null(pc.less(parsed[stop], parsed[start]), False)
+                                   .to_numpy(zero_copy_only=False), dtype=bool)
+            if backwards.any():
+                i = int(backwards.nonzero()[0][0])
+                return None, (f"line {cols[start].line(i)}: {cols[stop].name!r} {parsed[stop][i].as_py()} is before "
+                              f"{cols[start].name!r} {parsed[start][i].as_py()}")
+        return parsed, None
 
-    if not any(m for ms in slashed.values() for m in ms):
-        parsed = read(None)
-        problem = first_bad(parsed, None)
+    slashed = {name: np.asarray(pc.fill_null(pc.match_substring_regex(col.values, _SLASHED), False)
+                                .to_numpy(zero_copy_only=False), dtype=bool) for name, col in cols.items()}
+    if not any(m.any() for m in slashed.values()):
+        parsed, problem = read(True)
         if problem:
             raise ParseError(problem)
         return parsed
-    results = {order: read(order) for order in ("dmy", "mdy")}
-    problems = {order: first_bad(results[order], order) for order in results}
-    fine = [o for o in results if problems[o] is None]
+    results = {order: read(order) for order in (True, False)}
+    fine = [order for order, (parsed, _) in results.items() if parsed is not None]
     if not fine:
-        raise ParseError(problems["dmy"])
-    if len(fine) == 2 and results["dmy"] != results["mdy"]:
-        col, v, line = next((c, v, ln) for c, ms in slashed.items() for v, m, ln in zip(cells[c], ms, lines)
-                            if m and m.group(1) != m.group(2))
-        raise ParseError(f"column {col!r}, line {line}: {v!r} could be day-first or month-first and nothing in "
-                         "the file tells which (no day above 12, every window fits both ways); "
-                         "export the report with ISO dates (YYYY-MM-DD)")
-    return results[fine[0]]
+        raise ParseError(results[True][1])
+    if len(fine) == 2 and any(not results[True][0][c].equals(results[False][0][c]) for c in cols):
+        for name, col in cols.items():
+            same = pc.equal(results[True][0][name], results[False][0][name])
+            differ = slashed[name] & ~np.asarray(pc.fill_null(same, True).to_numpy(zero_copy_only=False), dtype=bool)
+            if differ.any():
+                raise col.error(int(differ.nonzero()[0][0]),
+                                "could be day-first or month-first and nothing in the file tells which (no day above "
+                                "12, every window fits both ways); export the report with ISO dates (YYYY-MM-DD)")
+    return results[fine[0]][0]
 
 
 def parse_ads_manager(data: bytes, ctx: ParseContext) -> pd.DataFrame:
     what = "Ads Manager CSV"
-    header, rows, lines, sep = _read_table(decode_text(data, ctx.original_name), what)
-    by_lower = {h.lower(): h for h in header}
-
-    def col(*names: str) -> str | None:
-        return next((by_lower[n.lower()] for n in names if n.lower() in by_lower), None)
-
+    table = read_delimited(data, what, header=("Reporting starts",))
+    header = table.header
     # currency: every money column names it; one export must be in one currency
     currencies: dict[str, str] = {}
     for h in header:
@@ -478,33 +327,36 @@ def parse_ads_manager(data: bytes, ctx: ParseContext) -> pd.DataFrame:
         raise ParseError(f"{what}: columns name several currencies ("
                          + ", ".join(f"{c} in {h!r}" for c, h in currencies.items())
                          + "): one export must be in one currency")
-    spend_col = next((h for h in header if _SPEND_COLUMN.match(h)), None)
-    starts, ends = col("Reporting starts"), col("Reporting ends")
+    spend_name = next((h for h in header if _SPEND_COLUMN.match(h)), None)
+    starts, ends = table.column("Reporting starts"), table.column("Reporting ends")
     missing = [n for n, c in (("Reporting starts", starts), ("Reporting ends", ends),
-                              ("Amount spent (<currency>)", spend_col)) if c is None]
+                              ("Amount spent (<currency>)", spend_name)) if c is None]
     if missing:
-        raise ParseError(f"{what}: missing column(s) {', '.join(repr(m) for m in missing)}; "
-                         f"the header has {', '.join(repr(h) for h in header)}")
-    currency = _SPEND_COLUMN.match(spend_col).group(1).upper()
-    camp_name, camp_id = col("Campaign name"), col("Campaign ID")
-    set_name, set_id = col("Ad set name"), col("Ad set ID")
+        raise table.missing(missing)
+    currency = _SPEND_COLUMN.match(spend_name).group(1).upper()
+    camp_name, camp_id = table.column("Campaign name"), table.column("Campaign ID")
+    set_name, set_id = table.column("Ad set name"), table.column("Ad set ID")
     if not any((camp_name, camp_id, set_name, set_id)):
         raise ParseError(f"{what}: no 'Campaign name', 'Campaign ID', 'Ad set name' or 'Ad set ID' column; "
                          f"the header has {', '.join(repr(h) for h in header)}")
-    idx = {h: i for i, h in enumerate(header)}
 
     # The summary row Ads Manager adds on request ("Include summary row") carries the report's
     # totals with blank names; counting it would double every figure, so it is dropped. A row is
     # the summary when its campaign (name and id) is blank, or, in exports without campaign
     # columns, its ad set is.
     naming = [c for c in (camp_name, camp_id) if c] or [c for c in (set_name, set_id) if c]
-    kept = [(r, ln) for r, ln in zip(rows, lines) if any(r[idx[c]] for c in naming)]
-    if not kept:
+    named = np.zeros(len(table), bool)
+    for c in naming:
+        named |= np.asarray(pc.not_equal(c.values, "").to_numpy(zero_copy_only=False), dtype=bool)
+    table = table.filter(named)
+    if not len(table):
         raise UnusedContent("the export holds no campaign or ad set rows (only a summary, or nothing delivered)")
-    rows, lines = [r for r, _ in kept], [ln for _, ln in kept]
+    starts, ends = table.column("Reporting starts"), table.column("Reporting ends")
+    camp_name, camp_id = table.column("Campaign name"), table.column("Campaign ID")
+    set_name, set_id = table.column("Ad set name"), table.column("Ad set ID")
 
-    def cells(c: str | None) -> list[str]:
-        return [r[idx[c]] for r in rows] if c else [""] * len(rows)
+    def col(*names: str) -> Column | None:
+        return table.column(*names)
 
     # "Clicks (all)" / "CPC (all)" / "CTR (all)" are what the API calls clicks, cpc and ctr. The
     # link-click family is used only when the report has no "Clicks (all)" but "Link clicks"; the
@@ -514,87 +366,64 @@ def parse_ads_manager(data: bytes, ctx: ParseContext) -> pd.DataFrame:
                    col("CTR (link click-through rate)"))
     use_all = all_family[0] is not None or (link_family[0] is None and any(all_family))
     clicks_col, cpc_col, ctr_col = all_family if use_all else link_family
-    metric_cols = {
-        "spend": (spend_col, False),
-        "impressions": (col("Impressions"), True),
-        "reach": (col("Reach"), True),
-        "clicks": (clicks_col, True),
-        "frequency": (col("Frequency"), False),
-        "cpc": (cpc_col, False),
-        "ctr": (ctr_col, False),
-    }
-    numeric_cells = [(c, ln, v) for c, _ in metric_cols.values() if c for v, ln in zip(cells(c), lines)
-                     if v.translate(_THOUSANDS_JUNK) not in _BLANKS]
-    decimal = _decimal_mark(numeric_cells, sep)
+    wholes = {"impressions": col("Impressions"), "reach": col("Reach"), "clicks": clicks_col}
+    decimals = {"spend": col(spend_name), "frequency": col("Frequency"), "cpc": cpc_col, "ctr": ctr_col}
+    decimal = decimal_mark([c for c in (*wholes.values(), *decimals.values()) if c],
+                           default="," if table.sep == ";" else ".")
+    thousands = ("," if decimal == "." else ".") + " '"
 
     day = col("Day")  # a "Day" breakdown: each row is one day inside the reporting window
-    date_cols = [day] if day else [starts, ends]
-    dates = _parse_dates({c: cells(c) for c in date_cols}, lines, [] if day else [(starts, ends)])
+    days = _dates({"Day": day} if day else {"starts": starts, "ends": ends}, [] if day else [("starts", "ends")])
 
-    def ids(id_col: str | None, name_col: str | None) -> list[str | None]:
-        out = []
-        for i, ln in zip(cells(id_col), lines):
-            if id_col and re.fullmatch(r"\d(\.\d+)?[eE]\+?\d+", i):
-                raise ParseError(f"column {id_col!r}, line {ln}: {i!r} is an id a spreadsheet turned into "
-                                 "a rounded number; use the export as downloaded")
-            out.append(i or None)
-        names = cells(name_col)
+    def ids(id_col: Column | None, name_col: Column | None) -> pa.Array:
+        blank = pa.scalar(None, pa.string())
+        names = text(name_col) if name_col else pa.nulls(len(table), pa.string())
         # no id column (or a blank id): the curated model keys such rows by name, `name:<name>`
-        return [i if i else (f"name:{n}" if n else None) for i, n in zip(out, names)]
+        by_name = pc.binary_join_element_wise("name:", names, "")
+        if id_col is None:
+            return by_name
+        rounded = np.asarray(pc.match_substring_regex(id_col.values, r"^\d(\.\d+)?[eE]\+?\d+$")
+                             .to_numpy(zero_copy_only=False), dtype=bool)
+        if rounded.any():
+            raise id_col.error(int(rounded.nonzero()[0][0]), "is an id a spreadsheet turned into a rounded number; "
+                                                              "use the export as downloaded")
+        given = text(id_col)
+        return pc.if_else(pc.is_valid(given), given, pc.if_else(pc.is_valid(by_name), by_name, blank))
 
-    out = pd.DataFrame({
-        "date_start": dates[day or starts],
-        "date_stop": dates[day or ends],
-        "account_id": [v or None for v in cells(col("Account ID"))],
+    n = len(table)
+    out = {
+        "date_start": days["Day" if day else "starts"], "date_stop": days["Day" if day else "ends"],
+        "account_id": text(col("Account ID")) if col("Account ID") else pa.nulls(n, pa.string()),
         "campaign_id": ids(camp_id, camp_name),
-        "campaign_name": [v or None for v in cells(camp_name)],
+        "campaign_name": text(camp_name) if camp_name else pa.nulls(n, pa.string()),
         "adset_id": ids(set_id, set_name),
-        "adset_name": [v or None for v in cells(set_name)],
+        "adset_name": text(set_name) if set_name else pa.nulls(n, pa.string()),
         "currency": currency,
-    })
-    for field, (c, whole) in metric_cols.items():
-        out[field] = [_number(v, c, ln, decimal, whole) if c else None for v, ln in zip(cells(c), lines)]
-    df = _ad_frame(out.to_dict("records"))
+    }
+    for field, c in wholes.items():
+        out[field] = counts(c, thousands=thousands) if c else pa.nulls(n, pa.int64())
+    for field, c in decimals.items():
+        out[field] = numbers(c, decimal=decimal, thousands=thousands, percent=True) if c else pa.nulls(n, pa.float64())
+    df = frame({c: out[c] for c in AD_COLUMNS}, n)
     _unique_key(df, AD_KEY, what)
     return df
 
 
 def _sniff_ads_manager(name: str, head: bytes) -> bool:
-    text = normalise_newlines(head[:65536].decode("utf-8-sig", errors="replace")).lower()
-    return any("reporting starts" in line and "amount spent (" in line for line in text.split("\n")[:10])
+    lines = head_text(head[:65536]).replace("\r\n", "\n").replace("\r", "\n").lower().split("\n")[:10]
+    return any("reporting starts" in line and "amount spent (" in line for line in lines)
 
 
 # --- quality -------------------------------------------------------------------------------------
 
-def _ad_expectations(require_campaign: bool):
-    def build():
-        import great_expectations.expectations as gxe
-
-        checks = [
-            gxe.ExpectColumnValuesToNotBeNull(column="date_start"),
-            gxe.ExpectColumnValuesToNotBeNull(column="date_stop"),
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="date_stop", column_B="date_start", or_equal=True),
-            gxe.ExpectColumnValuesToMatchRegex(column="currency", regex=r"^[A-Z]{3}$"),
-            gxe.ExpectColumnValuesToBeBetween(column="spend", min_value=0, max_value=10_000_000),
-            gxe.ExpectColumnValuesToBeBetween(column="impressions", min_value=0, max_value=100_000_000_000),
-            gxe.ExpectColumnValuesToBeBetween(column="clicks", min_value=0, max_value=100_000_000_000),
-            gxe.ExpectColumnValuesToBeBetween(column="reach", min_value=0, max_value=100_000_000_000),
-            gxe.ExpectCompoundColumnsToBeUnique(column_list=list(AD_KEY)),
-        ]
-        if require_campaign:
-            checks.append(gxe.ExpectColumnValuesToNotBeNull(column="campaign_id"))
-        return checks
-
-    return build
-
-
-def _campaign_expectations():
-    import great_expectations.expectations as gxe
-
-    return [
-        gxe.ExpectColumnValuesToNotBeNull(column="campaign_id"),
-        gxe.ExpectColumnValuesToBeUnique(column="campaign_id"),
-    ]
+def _ad_suite(require_campaign: bool):
+    return quality.suite(
+        key=AD_KEY,
+        not_null=("date_start", "date_stop", *(("campaign_id",) if require_campaign else ())),
+        ordered=(("date_start", "date_stop"),),
+        regex={"currency": r"^[A-Z]{3}$"},
+        between={"spend": (0, 10_000_000), **{c: (0, 100_000_000_000) for c in ("impressions", "clicks", "reach")}},
+    )
 
 
 INSIGHTS = Dataset(
@@ -603,14 +432,14 @@ INSIGHTS = Dataset(
                 "clicks, reach (JSON list or {data, paging} envelope)",
     schema=AD_SCHEMA, key=AD_KEY, parse=parse_insights,
     patterns=(r"^(meta[_-]?ads[_-]?)?insights_.*\.json$",), sniff=_sniff_insights,
-    expectations=_ad_expectations(require_campaign=True),
+    expectations=_ad_suite(require_campaign=True),
 )
 CAMPAIGNS = Dataset(
     name="campaigns",
     description="Graph API campaigns: name, status, objective, start/created/updated times",
     schema=CAMPAIGN_SCHEMA, key=CAMPAIGN_KEY, parse=parse_campaigns,
     patterns=(r"^(meta[_-]?ads[_-]?)?campaigns_.*\.json$",), sniff=_sniff_campaigns,
-    expectations=_campaign_expectations,
+    expectations=quality.suite(not_null=("campaign_id",), unique=("campaign_id",)),
 )
 ADS_MANAGER = Dataset(
     name="ads_manager",
@@ -621,7 +450,7 @@ ADS_MANAGER = Dataset(
     patterns=(r"-(campaigns|ad-?sets|ads)-.*([a-z]{3}-\d{1,2}-\d{4}|\d{4}-\d{2}-\d{2}).*\.csv$",
               r"^(meta[_-]?ads|ads[_-]?manager)[_-].*\.csv$"),
     sniff=_sniff_ads_manager,
-    expectations=_ad_expectations(require_campaign=False),
+    expectations=_ad_suite(require_campaign=False),
 )
 
 
@@ -669,9 +498,9 @@ def _eu(x: float, places: int = 2) -> str:
 
 def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list[Path]:
     rng = random.Random(seed + 404)
-    end = end or date.today() - timedelta(days=2)
+    end = sample_end(end)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.combine(end + timedelta(days=1), datetime.min.time()).strftime("%Y%m%d_%H%M%S")
+    stamp = name_stamp(end + timedelta(days=1))
     account = "act_1029384756"
     days = 60
     first = end - timedelta(days=days - 1)
@@ -722,10 +551,10 @@ def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list
 
     # An Ads Manager export of a second ad account billed in EUR, for the ten days before the API
     # window: ';'-separated, decimal commas, BOM, the summary row first (as Ads Manager writes it).
-    # Its window starts on the day the demo's Spotify streams break out (distrokid's
-    # sample_spotify_daily: 70 days before the end), so ad attribution has a launch push to find.
+    # Its window starts on the day the demo's Spotify streams break out, so ad attribution has a
+    # launch push to find.
     w_end = first - timedelta(days=1)
-    w_start = end - timedelta(days=69)
+    w_start = spotify_breakout(end)
     header = ["Reporting starts", "Reporting ends", "Campaign name", "Ad set name", "Ad set delivery", "Reach",
               "Impressions", "Frequency", "Amount spent (EUR)", "CPM (cost per 1,000 impressions) (EUR)",
               "Link clicks", "CPC (cost per link click) (EUR)", "CTR (all)", "Clicks (all)", "CPC (all) (EUR)"]
@@ -747,11 +576,11 @@ def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list
     summary = [w_start.isoformat(), w_end.isoformat(), "", "", "", str(tot[0]), str(tot[1]), _eu(tot[1] / tot[0], 6),
                _eu(spend_total), _eu(1000 * spend_total / tot[1]), str(tot[2]), _eu(spend_total / tot[2]),
                _eu(100 * tot[3] / tot[1], 6), str(tot[3]), _eu(spend_total / tot[3], 6)]
-    lines = [";".join(header), ";".join(summary), *(";".join(r) for r in body)]
+    lines = [header, summary, *body]
     name = (f"Nova-Lights-EU-Ad-sets-{_MONTHS[w_start.month - 1]}-{w_start.day}-{w_start.year}-"
             f"{_MONTHS[w_end.month - 1]}-{w_end.day}-{w_end.year}.csv")
     ads_manager = out_dir / name
-    ads_manager.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+    ads_manager.write_bytes(delimited_bytes(lines, sep=";", newline="\r\n", bom=True))
     return [insights, campaigns_file, ads_manager]
 
 

@@ -37,19 +37,32 @@ overlapping exports, the one reaching later days is the newer one and wins the s
 
 from __future__ import annotations
 
-import csv
 import json
 import random
 import re
-import string
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Mapping
 
 import pandas as pd
 import pyarrow as pa
 
-from .base import CuratedMapping, Dataset, ParseContext, ParseError, Source, decode_text, normalise_newlines
+from .. import quality
+from .base import CuratedMapping, Dataset, ParseContext, ParseError, Source
+from .parsing import (
+    Column,
+    Delimited,
+    counts,
+    dates,
+    frame,
+    header_names,
+    json_column,
+    json_document,
+    read_delimited,
+    require_values,
+    text,
+)
+from .samples import CATALOGUE, base62_id, daily_curve, delimited_bytes, name_stamp, sample_end, sample_spotify_daily
 
 NAME = "spotify_for_artists"
 PLATFORM = "spotify"
@@ -152,144 +165,29 @@ def _resolve_artist(ctx: ParseContext, from_name: str | None, what: str, expecte
 
 # --- reading the CSV files ----------------------------------------------------------------------
 
-
-def _norm(header: str) -> str:
-    """Header names are matched case-, space-, ``_``- and ``-``-insensitively."""
-    return re.sub(r"[\s_\-]+", " ", header.replace("\ufeff", "")).strip().lower()
-
-
-def _read_csv(data: bytes, what: str) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Every value a string, header names normalised (see :func:`_norm`), and a ``_line`` column
-    with each row's line number in the file, so errors can name it. Returns the frame and the
-    header as written, by normalised name."""
-    text = normalise_newlines(decode_text(data, what))
-    lines = text.split("\n")
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None:
-        raise ParseError(f"{what}: the file has no header line")
-    head = lines[first]
-    # Excel re-saves in European locales separate with ';'; Spotify itself uses ','
-    sep = max((",", ";", "\t"), key=head.count)
-    reader = csv.reader(lines[first:], delimiter=sep)
-    raw_header = [h.replace("\ufeff", "").strip() for h in next(reader)]
-    while raw_header and not raw_header[-1]:  # Excel's empty trailing columns
-        raw_header.pop()
-    header = [_norm(h) for h in raw_header]
-    seen: set[str] = set()
-    for h, raw in zip(header, raw_header):
-        if not h:
-            raise ParseError(f"{what}: line {first + 1}: the header has an empty column name")
-        if h in seen:
-            raise ParseError(f"{what}: line {first + 1}: the header names {raw!r} twice")
-        seen.add(h)
-    width = len(header)
-    rows, numbers = [], []
-    for fields in reader:
-        line = first + reader.line_num
-        if not any(f.strip() for f in fields):
-            continue  # empty lines, and Excel's lines of only separators
-        if len(fields) > width and not any(f.strip() for f in fields[width:]):
-            fields = fields[:width]
-        if len(fields) != width:
-            raise ParseError(f"{what}: line {line} has {len(fields)} fields, the header has {width} "
-                             "(a truncated or damaged file?)")
-        rows.append([f.strip() for f in fields])
-        numbers.append(line)
-    df = pd.DataFrame(rows, columns=header, dtype="string")
-    df["_line"] = numbers
-    return df, dict(zip(header, raw_header))
+# Spotify writes plain counts; spreadsheets add "," or space grouping (or a Swiss "'"). A "." is
+# refused rather than guessed: "1.234" may be a European thousands separator or a decimal.
+THOUSANDS = ", '"
+# ISO as Spotify writes it, or an Excel re-save's M/D/YYYY (D/M/YYYY when the file says so):
+# one style per file
+DATE_STYLES = ("iso", "slash")
 
 
-_TOTAL_LABELS = {"total", "totals", "grand total", "sum", "summe", "gesamt"}
+def _read(data: bytes, what: str, *, totals: str, unless: str | None = None) -> Delimited:
+    """The file's rows without the "Total" row a spreadsheet adds (Spotify's exports have none)."""
+    table = read_delimited(data, what)
+    return table.drop_totals(totals, unless=unless) if table.column(totals) else table
 
 
-def _drop_total_rows(df: pd.DataFrame, column: str, *, unless: str | None = None) -> pd.DataFrame:
-    """Spotify's exports have no total row, but a file kept in a spreadsheet often gains one;
-    summed again it would double the figures, so it is dropped (``unless`` a column that a real
-    row always fills, like a song's release date, says it is a real row)."""
-    is_total = df[column].str.strip().str.lower().isin(_TOTAL_LABELS).fillna(False)
-    if unless is not None and unless in df.columns:
-        is_total &= df[unless].isna() | (df[unless].str.strip() == "")
-    return df[~is_total].reset_index(drop=True)
+def _count(col: Column | None, rows: int) -> pa.Array:
+    return counts(col, thousands=THOUSANDS) if col is not None else pa.nulls(rows, pa.int64())
 
 
-_MISSING = {"", "-", "—", "n/a", "na", "null", "none", "undefined"}
-
-
-def _int_values(df: pd.DataFrame, column: str, label: str) -> pd.Series:
-    """Whole numbers; thousands separators (``,``, spaces) allowed, empty means unknown (null).
-    A decimal point is refused: ``1.234`` may be a European thousands separator."""
-    out: list[int | None] = []
-    for value, line in zip(df[column].tolist(), df["_line"].tolist()):
-        text = "" if value is None or pd.isna(value) else str(value).strip()
-        if text.lower() in _MISSING:
-            out.append(None)
-            continue
-        cleaned = re.sub(r"[,\s\u00a0\u202f']", "", text)
-        if re.fullmatch(r"[+-]?\d+", cleaned):
-            out.append(int(cleaned))
-            continue
-        why = " (counts have no decimals; a '.' thousands separator is not accepted)" if "." in cleaned else ""
-        raise ParseError(f"column {label!r}, line {line}: {value!r} is not a whole number{why}")
-    return pd.Series(out, dtype="Int64")
-
-
-def _date_style(values: list[str]) -> str:
-    """``iso`` or ``slash`` (Excel's re-save) from the first date of the file."""
-    for v in values:
-        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", v):
-            return "iso"
-        if re.fullmatch(r"\d{1,2}/\d{1,2}/(\d{2}|\d{4})", v):
-            return "slash"
-        return "unknown"
-    return "iso"
-
-
-def _read_date(value: str, style: str, day_first: bool) -> date | None:
-    try:
-        if style == "iso":
-            if not re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", value):
-                return None
-            return datetime.strptime(value, "%Y-%m-%d").date()
-        if not re.fullmatch(r"\d{1,2}/\d{1,2}/(\d{2}|\d{4})", value):
-            return None
-        a, b, y = value.split("/")
-        year = int(y) + 2000 if len(y) == 2 else int(y)  # Excel's M/D/YY: no Spotify data before 2000
-        month, day = (int(b), int(a)) if day_first else (int(a), int(b))
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-def _date_values(df: pd.DataFrame, column: str, label: str, *, allow_empty: bool = False) -> pd.Series:
-    """Dates as ``YYYY-MM-DD``, or as Excel re-saves them: ``M/D/YYYY`` or ``M/D/YY`` (day-first
-    only when month-first fails on some row and day-first reads them all)."""
-    values = ["" if v is None or pd.isna(v) else str(v).strip() for v in df[column].tolist()]
-    # a time of day after the date (some spreadsheet re-saves add one) says nothing here
-    values = [re.sub(r"[ T]0{1,2}:00(:00(\.0+)?)?(Z|[+-]00:?00)?$", "", v) for v in values]
-    lines = df["_line"].tolist()
-    style = _date_style([v for v in values if v])
-    first_bad = None
-    for day_first in ([False, True] if style == "slash" else [False]):
-        parsed = [_read_date(v, style, day_first) if v else None for v in values]
-        bad = [i for i, (v, p) in enumerate(zip(values, parsed)) if p is None and (v or not allow_empty)]
-        if not bad:
-            return pd.Series(parsed, dtype="object")
-        first_bad = bad[0] if first_bad is None else first_bad  # report what month-first got wrong
-    example = {"iso": "2025-01-31", "slash": "1/31/2025"}.get(style)
-    expected = f"like the file's other dates, e.g. {example}" if example else "YYYY-MM-DD or M/D/YYYY"
-    shown = df[column].iloc[first_bad]
-    what = "no date" if not values[first_bad] else f"{shown!r} is not a date"
-    raise ParseError(f"column {label!r}, line {lines[first_bad]}: {what} (expected {expected})")
-
-
-def _require(df: pd.DataFrame, labels: Mapping[str, str], required: Iterable[str], what: str) -> None:
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise ParseError(
-            f"{what}: missing column(s) {', '.join(repr(c) for c in missing)}; "
-            f"the header has {', '.join(repr(v) for v in labels.values())}"
-        )
+def _dates(col: Column, *, allow_empty: bool = False) -> pa.Array:
+    days = dates(col, styles=DATE_STYLES, consistent=True)
+    if not allow_empty:
+        require_values(col, days, "no date (expected YYYY-MM-DD or M/D/YYYY)")
+    return days
 
 
 # --- audience timeline --------------------------------------------------------------------------
@@ -320,34 +218,19 @@ def parse_audience_timeline(data: bytes, ctx: ParseContext) -> pd.DataFrame:
     m = _AUDIENCE_NAME.match(_stem(ctx.original_name))
     name_artist, spotify_id = _name_artist(m.group("artist") if m else None)
     artist = _resolve_artist(ctx, name_artist, what, "<Artist>-audience-timeline.csv", spotify_id)
-    df, labels = _read_csv(data, what)
-    _require(df, labels, _AUDIENCE_REQUIRED, what)
-    df = _drop_total_rows(df, "date")
-    if df.empty:
+    table = _read(data, what, totals="date")
+    table.require(*_AUDIENCE_REQUIRED)
+    if not len(table):
         raise ParseError(f"{what}: no data rows")
-    out = pd.DataFrame({"artist": pd.Series([artist] * len(df), dtype="string"),
-                        "date": _date_values(df, "date", labels["date"])})
+    out = {"artist": artist, "date": _dates(table.column("date"))}
     for header, column in _AUDIENCE_COLUMNS.items():
-        if column == "date":
-            continue
-        out[column] = _int_values(df, header, labels[header]) if header in df.columns else pd.Series(
-            [pd.NA] * len(df), dtype="Int64")
-    return out
-
-
-def _header_of(head: bytes) -> list[str]:
-    text = head.decode("utf-8-sig", errors="replace")
-    text = normalise_newlines(text).lstrip("\n").split("\n", 1)[0]
-    sep = max((",", ";", "\t"), key=text.count)
-    try:
-        fields = next(csv.reader([text], delimiter=sep))
-    except (csv.Error, StopIteration):
-        return []
-    return [h for h in (_norm(f) for f in fields) if h]
+        if column != "date":
+            out[column] = _count(table.column(header), len(table))
+    return frame(out, len(table))
 
 
 def _sniff_audience(name: str, head: bytes) -> bool:
-    header = set(_header_of(head))
+    header = set(header_names(head))
     return set(_AUDIENCE_REQUIRED) <= header <= set(_AUDIENCE_COLUMNS)
 
 
@@ -355,14 +238,12 @@ def _last_day_observed(name: str, data: bytes) -> datetime | None:
     """The day after the last date in a timeline (UTC midnight): when the export was taken, as
     near as the file tells. Never raises: a file it cannot read falls back to the lake's default."""
     try:
-        df, _ = _read_csv(data, name)
-        if "date" not in df.columns:
+        table = _read(data, name, totals="date")
+        days = dates(table.column("date"), styles=DATE_STYLES, consistent=True).drop_null()
+        if not len(days):
             return None
-        df = _drop_total_rows(df, "date")
-        dates = [d for d in _date_values(df, "date", "date") if d is not None]
-        if not dates:
-            return None
-        return datetime.combine(max(dates) + timedelta(days=1), time(), tzinfo=timezone.utc)
+        last = max(days.to_pylist())
+        return datetime.combine(last + timedelta(days=1), time(), tzinfo=timezone.utc)
     except Exception:  # noqa: BLE001 - a best guess; the lake falls back to --as-of or the landing time
         return None
 
@@ -430,25 +311,17 @@ def parse_song_timeline(data: bytes, ctx: ParseContext) -> pd.DataFrame:
             "'<Artist>-<Song>-timeline.csv' or ingest it with --track TITLE"
         )
     artist = _resolve_artist(ctx, artist, what, "<Artist>-<Song>-timeline.csv")
-    df, labels = _read_csv(data, what)
-    _require(df, labels, ("date", "streams"), what)
-    df = _drop_total_rows(df, "date")
-    if df.empty:
+    table = _read(data, what, totals="date")
+    day, streams = table.require("date", "streams")
+    if not len(table):
         raise ParseError(f"{what}: no data rows")
-    n = len(df)
-    return pd.DataFrame({
-        "artist": pd.Series([artist] * n, dtype="string"),
-        "track": pd.Series([track] * n, dtype="string"),
-        "date": _date_values(df, "date", labels["date"]),
-        "streams": _int_values(df, "streams", labels["streams"]),
-        "listeners": _int_values(df, "listeners", labels["listeners"]) if "listeners" in df.columns
-        else pd.Series([pd.NA] * n, dtype="Int64"),
-    })
+    return frame({"artist": artist, "track": track, "date": _dates(day), "streams": _count(streams, len(table)),
+                  "listeners": _count(table.column("listeners"), len(table))}, len(table))
 
 
 def _sniff_song_timeline(name: str, head: bytes) -> bool:
     # ``date,streams`` alone is too common to claim a file by content: the name must say it too
-    header = set(_header_of(head))
+    header = set(header_names(head))
     return {"date", "streams"} <= header <= {"date", "streams", "listeners"} and any(
         p.match(_stem(name)) for p in _SONG_TIMELINE_NAMES) and "audience" not in name.lower()
 
@@ -469,27 +342,22 @@ def parse_song_list(data: bytes, ctx: ParseContext) -> pd.DataFrame:
     name_artist, spotify_id = _name_artist(m.group("artist") if m else None)
     artist = _resolve_artist(ctx, name_artist, what, "<Artist>-songs-1year.csv", spotify_id)
     period = _period_label(m.group("rest") if m else None)
-    df, labels = _read_csv(data, what)
-    _require(df, labels, ("song", "streams"), what)
-    df = _drop_total_rows(df, "song", unless="release date")
-    if df.empty:
+    table = _read(data, what, totals="song", unless="release date")
+    song, streams = table.require("song", "streams")
+    if not len(table):
         raise ParseError(f"{what}: no data rows")
-    n = len(df)
-    empty = pd.Series([pd.NA] * n, dtype="Int64")
-    return pd.DataFrame({
-        "artist": pd.Series([artist] * n, dtype="string"),
-        "period": pd.Series([period] * n, dtype="string"),
-        "song": df["song"].astype("string"),
-        "release_date": _date_values(df, "release date", labels["release date"], allow_empty=True)
-        if "release date" in df.columns else pd.Series([None] * n, dtype="object"),
-        "listeners": _int_values(df, "listeners", labels["listeners"]) if "listeners" in df.columns else empty,
-        "streams": _int_values(df, "streams", labels["streams"]),
-        "saves": _int_values(df, "saves", labels["saves"]) if "saves" in df.columns else empty,
-    })
+    released = table.column("release date")
+    n = len(table)
+    return frame({
+        "artist": artist, "period": period, "song": text(song),
+        "release_date": _dates(released, allow_empty=True) if released else pa.nulls(n, pa.date32()),
+        "listeners": _count(table.column("listeners"), n), "streams": _count(streams, n),
+        "saves": _count(table.column("saves"), n),
+    }, n)
 
 
 def _sniff_song_list(name: str, head: bytes) -> bool:
-    header = set(_header_of(head))
+    header = set(header_names(head))
     return {"song", "streams", "release date"} <= header <= _SONG_LIST_COLUMNS
 
 
@@ -545,51 +413,24 @@ def _song_groups(doc, default_period: str) -> list[tuple[str, str, list]]:
     return groups
 
 
-def _json_int(value, where: str) -> int | None:
-    if value is None or (isinstance(value, str) and value.strip().lower() in _MISSING):
-        return None
-    if isinstance(value, bool):
-        raise ParseError(f"{where}: {value!r} is not a whole number")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if value.is_integer():
-            return int(value)
-        raise ParseError(f"{where}: {value!r} is not a whole number")
-    if isinstance(value, str):
-        cleaned = re.sub(r"[,\s\u00a0\u202f]", "", value)
-        if re.fullmatch(r"[+-]?\d+", cleaned):
-            return int(cleaned)
-    raise ParseError(f"{where}: {value!r} is not a whole number")
-
-
-def _json_date(value, where: str) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = value / 1000 if value > 1e11 else value  # epoch milliseconds or seconds
-        return datetime.fromtimestamp(seconds, tz=timezone.utc).date()
-    if isinstance(value, str):
-        m = re.match(r"^(\d{4}-\d{2}-\d{2})(?:$|[T ])", value.strip())
-        if m:
-            try:
-                return date.fromisoformat(m.group(1))
-            except ValueError:
-                pass
+def _release_day(value):
+    """The web app's ``releaseDate``: ``YYYY-MM-DD`` (a time after it aside), epoch seconds or
+    milliseconds, or ``{year, month, day}``; the last as ISO text, for :func:`dates`."""
     if isinstance(value, dict) and {"year", "month", "day"} <= set(value):
         try:
-            return date(int(value["year"]), int(value["month"]), int(value["day"]))
+            return date(int(value["year"]), int(value["month"]), int(value["day"])).isoformat()
         except (TypeError, ValueError):
-            pass
-    raise ParseError(f"{where}: {value!r} is not a date (expected YYYY-MM-DD)")
+            return str(value)
+    return value
+
+
+_TABLE_COUNTS = {"streams": "numStreams", "listeners": "numListeners", "saves": "numSavers",
+                 "canvas_views": "numCanvasViews"}
 
 
 def parse_song_table(data: bytes, ctx: ParseContext) -> pd.DataFrame:
     what = "song table"
-    try:
-        doc = json.loads(decode_text(data, ctx.original_name))
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"{what}: not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})") from None
+    doc = json_document(data, what)
     stem = _stem(ctx.original_name)
     m = next((p.match(stem) for p in _SONG_TABLE_NAMES if p.match(stem)), None)
     name_artist, spotify_id = _name_artist(m.group("artist") if m else None)
@@ -598,32 +439,34 @@ def parse_song_table(data: bytes, ctx: ParseContext) -> pd.DataFrame:
         content_artist = next((doc[k].strip() for k in ("artistName", "artist_name", "artist")
                                if isinstance(doc.get(k), str) and doc[k].strip()), None)
     artist = _resolve_artist(ctx, name_artist, what, "<Artist>-song-table.json", spotify_id, content_artist)
-    rows = []
-    for period, path, items in _song_groups(doc, _period_label(m.group("rest") if m else None)):
-        for i, item in enumerate(items):
+    periods, paths, items = [], [], []
+    for period, path, group in _song_groups(doc, _period_label(m.group("rest") if m else None)):
+        for i, item in enumerate(group):
             where = f"{path}[{i}]"
             if not isinstance(item, dict):
                 raise ParseError(f"{what}: {where} is not an object")
             name = item.get("trackName")
             if not isinstance(name, str) or not name.strip():
                 raise ParseError(f"{what}: {where}.trackName is missing or empty")
-            rows.append({
-                "artist": artist, "period": period,
-                "track_id": None if item.get("id") is None else str(item["id"]),
-                "track": name.strip(),
-                "track_uri": item.get("trackUri") or None,
-                "release_date": _json_date(item.get("releaseDate"), f"{what}: {where}.releaseDate"),
-                "streams": _json_int(item.get("numStreams"), f"{what}: {where}.numStreams"),
-                "listeners": _json_int(item.get("numListeners"), f"{what}: {where}.numListeners"),
-                "saves": _json_int(item.get("numSavers"), f"{what}: {where}.numSavers"),
-                "canvas_views": _json_int(item.get("numCanvasViews"), f"{what}: {where}.numCanvasViews"),
-            })
-    if not rows:
+            periods.append(period)
+            paths.append(where)
+            items.append(item)
+    if not items:
         raise ParseError(f"{what}: no songs in the file")
-    out = pd.DataFrame(rows)
-    for col in ("streams", "listeners", "saves", "canvas_views"):
-        out[col] = out[col].astype("Int64")
-    return out
+
+    def field(key: str, convert=lambda v: v) -> Column:
+        return json_column(key, [convert(item.get(key)) for item in items], lambda i: f"{what}: {paths[i]}.{key}")
+
+    out = {
+        "artist": artist, "period": pa.array(periods, pa.string()),
+        "track_id": pa.array([None if item.get("id") is None else str(item["id"]) for item in items], pa.string()),
+        "track": pa.array([item["trackName"].strip() for item in items], pa.string()),
+        "track_uri": pa.array([item.get("trackUri") or None for item in items], pa.string()),
+        "release_date": dates(field("releaseDate", _release_day), styles=("iso", "epoch")),
+    }
+    for column, key in _TABLE_COUNTS.items():
+        out[column] = counts(field(key), thousands=THOUSANDS)
+    return frame(out, len(items))
 
 
 def _sniff_song_table(name: str, head: bytes) -> bool:
@@ -634,16 +477,8 @@ def _sniff_song_table(name: str, head: bytes) -> bool:
 # --- quality ------------------------------------------------------------------------------------
 
 
-def _expectations(key: list[str], counts: list[str], not_null: list[str]):
-    def build():
-        import great_expectations.expectations as gxe
-
-        checks = [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in not_null]
-        checks += [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=10_000_000_000) for c in counts]
-        checks.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=key))
-        return checks
-
-    return build
+def _suite(key: tuple[str, ...], counted: tuple[str, ...], not_null: tuple[str, ...]):
+    return quality.suite(key=key, not_null=not_null, between={c: quality.COUNT for c in counted})
 
 
 AUDIENCE_TIMELINE = Dataset(
@@ -654,7 +489,7 @@ AUDIENCE_TIMELINE = Dataset(
     parse=parse_audience_timeline,
     patterns=(r"audience[-_ ]?timeline[^/]*\.(csv|txt)$",),
     sniff=_sniff_audience,
-    expectations=_expectations(["artist", "date"], _AUDIENCE_COUNTS, ["artist", "date", "streams"]),
+    expectations=_suite(("artist", "date"), tuple(_AUDIENCE_COUNTS), ("artist", "date", "streams")),
     observed_at=_last_day_observed,
 )
 SONG_LIST = Dataset(
@@ -665,8 +500,8 @@ SONG_LIST = Dataset(
     parse=parse_song_list,
     patterns=(rf"-songs(?:[-_ ]+(?:{_WINDOW_TOKEN})[^/]*)?(?:\s*\(\d+\))?\.(csv|txt)$",),
     sniff=_sniff_song_list,
-    expectations=_expectations(["artist", "period", "song", "release_date"], ["listeners", "streams", "saves"],
-                               ["artist", "period", "song", "streams"]),
+    expectations=_suite(("artist", "period", "song", "release_date"), ("listeners", "streams", "saves"),
+                        ("artist", "period", "song", "streams")),
 )
 SONG_TIMELINE = Dataset(
     name="song_timeline",
@@ -678,8 +513,7 @@ SONG_TIMELINE = Dataset(
     patterns=(r"^(?!.*audience[-_ ]?timeline).+[-_ ]timeline[^/]*\.(csv|txt)$",
               rf"^(?!.*audience).+-.+[-_ ](?:{_WINDOW_TOKEN})(?:\s*\(\d+\))?\.(csv|txt)$"),
     sniff=_sniff_song_timeline,
-    expectations=_expectations(["artist", "track", "date"], ["streams", "listeners"],
-                               ["artist", "track", "date", "streams"]),
+    expectations=_suite(("artist", "track", "date"), ("streams", "listeners"), ("artist", "track", "date", "streams")),
     observed_at=_last_day_observed,
 )
 SONG_TABLE = Dataset(
@@ -690,8 +524,7 @@ SONG_TABLE = Dataset(
     parse=parse_song_table,
     patterns=(r"songs?[-_ ]?table[^/]*\.json$", r"^spotify[-_]songs[-_][^/]*\.json$", r"[-_ ]songs[-_ ][^/]*\.json$"),
     sniff=_sniff_song_table,
-    expectations=_expectations(["artist", "period", "track_uri", "track"],
-                               ["streams", "listeners", "saves", "canvas_views"], ["artist", "period", "track"]),
+    expectations=_suite(("artist", "period", "track_uri", "track"), tuple(_TABLE_COUNTS), ("artist", "period", "track")),
 )
 
 
@@ -769,17 +602,15 @@ def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list
     """Two artists of the DistroKid samples: Nova Lights (the main one: its streams are the
     demo's Spotify series) with an audience timeline in the newer header, a song list and one
     song's timeline; Ivy Vale with an audience timeline in the older header and a song-table JSON."""
-    from .distrokid import _SAMPLE_TRACKS, daily_curve, sample_spotify_daily
-
     rng = random.Random(seed + 211)
-    end = end or date.today() - timedelta(days=2)
+    end = sample_end(end)
     out_dir.mkdir(parents=True, exist_ok=True)
     days = 365
     start = end - timedelta(days=days - 1)
     # the song list and song table carry a name stamp (Spotify's own names do not) so that
     # their window ends where the timelines end, whenever the demo is ingested
-    stamp = datetime.combine(end + timedelta(days=1), time()).strftime("%Y%m%d_%H%M%S")
-    tracks = {artist: [(title, isrc) for a, title, isrc, _ in _SAMPLE_TRACKS if a == artist]
+    stamp = name_stamp(end + timedelta(days=1))
+    tracks = {artist: [(title, isrc) for a, title, isrc, _ in CATALOGUE if a == artist]
               for artist in ("Nova Lights", "Ivy Vale")}
     written = []
 
@@ -799,48 +630,44 @@ def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list
 
     main = [v for _, v in sample_spotify_daily(seed, end, days)]
     nova = audience(main)
-    header = ("date,listeners,monthly listeners,monthly active listeners,super listeners,streams,"
-              "playlist adds,saves,followers")
-    lines = [header] + [f"{r['date'].isoformat()},{r['listeners']},{r['monthly']},{r['active']},{r['super']},"
-                        f"{r['streams']},{r['adds']},{r['saves']},{r['followers']}" for r in nova]
+    header = ["date", "listeners", "monthly listeners", "monthly active listeners", "super listeners", "streams",
+              "playlist adds", "saves", "followers"]
+    lines = [header] + [[r["date"].isoformat(), r["listeners"], r["monthly"], r["active"], r["super"], r["streams"],
+                         r["adds"], r["saves"], r["followers"]] for r in nova]
     path = out_dir / "Nova Lights-audience-timeline.csv"
-    path.write_bytes(("\n".join(lines) + "\n").encode("utf-8-sig"))
+    path.write_bytes(delimited_bytes(lines, bom=True))  # Spotify writes a BOM
     written.append(path)
 
     ivy = audience(daily_curve(random.Random(seed * 31 + 5), days, 160))
-    lines = ["date,listeners,streams,followers"] + [
-        f"{r['date'].isoformat()},{r['listeners']},{r['streams']},{r['followers']}" for r in ivy]
+    lines = [["date", "listeners", "streams", "followers"]] + [
+        [r["date"].isoformat(), r["listeners"], r["streams"], r["followers"]] for r in ivy]
     path = out_dir / "Ivy Vale-audience-timeline.csv"
-    path.write_bytes(("\n".join(lines) + "\n").encode("utf-8-sig"))
+    path.write_bytes(delimited_bytes(lines, bom=True))
     written.append(path)
 
     # one song's timeline: a share of the artist's daily streams
     song, _ = tracks["Nova Lights"][1]
     song_daily = [int(v * rng.uniform(0.3, 0.4)) for v in main]
-    lines = ["date,streams"] + [f"{(start + timedelta(days=i)).isoformat()},{v}" for i, v in enumerate(song_daily)]
+    lines = [["date", "streams"]] + [[(start + timedelta(days=i)).isoformat(), v] for i, v in enumerate(song_daily)]
     path = out_dir / f"Nova Lights-{song}-timeline.csv"
-    path.write_bytes(("\n".join(lines) + "\n").encode("utf-8-sig"))
+    path.write_bytes(delimited_bytes(lines, bom=True))
     written.append(path)
 
     # the song list over the year: the timeline's song gets its own total, the rest is shared
     year_total = sum(main)
     shares = [year_total - sum(song_daily)]
-    lines = ["song,listeners,streams,saves,release_date"]
+    lines = [["song", "listeners", "streams", "saves", "release_date"]]
     rest = [t for t, _ in tracks["Nova Lights"] if t != song]
     split = [int(shares[0] * 0.6), shares[0] - int(shares[0] * 0.6)]
     for i, (title, streams) in enumerate([(rest[0], split[0]), (song, sum(song_daily)), (rest[1], split[1])]):
         released = (start - timedelta(days=90 * (i + 1))).isoformat()
-        lines.append(f'"{title}",{int(streams * 0.41)},{streams},{int(streams * 0.02)},{released}')
+        lines.append([title, int(streams * 0.41), streams, int(streams * 0.02), released])
     path = out_dir / f"Nova Lights-songs-1year_{stamp}.csv"
-    path.write_bytes(("\n".join(lines) + "\n").encode("utf-8-sig"))
+    path.write_bytes(delimited_bytes(lines, bom=True))
     written.append(path)
 
     # the web app's song table, keyed by time filter; numbers arrive as strings at times
     ivy_streams = [r["streams"] for r in ivy]
-
-    def track_id(isrc: str) -> str:  # a stable 22-character base-62 id, like Spotify's
-        pick = random.Random(isrc)
-        return "".join(pick.choice(string.ascii_letters + string.digits) for _ in range(22))
 
     table: dict[str, list[dict]] = {}
     for label, n in (("7day", 7), ("28day", 28), ("1year", 365)):
@@ -848,7 +675,7 @@ def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list
         rows = []
         for i, (title, isrc) in enumerate(tracks["Ivy Vale"]):
             streams = int(total * (0.65 if i == 0 else 0.35))
-            rows.append({"id": f"{i + 1}", "trackName": title, "trackUri": f"spotify:track:{track_id(isrc)}",
+            rows.append({"id": f"{i + 1}", "trackName": title, "trackUri": f"spotify:track:{base62_id(isrc)}",
                          "releaseDate": (start - timedelta(days=120 * (i + 1))).isoformat(),
                          "numStreams": str(streams) if i else streams, "numListeners": int(streams * 0.5),
                          "numSavers": int(streams * 0.03), "numCanvasViews": int(streams * 0.2)})

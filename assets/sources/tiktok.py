@@ -31,11 +31,9 @@ Traps handled:
 
 from __future__ import annotations
 
-import csv
 import io
 import random
 import re
-import unicodedata
 import zipfile
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -43,8 +41,28 @@ from typing import Callable, Mapping, Sequence
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from .base import CuratedMapping, Dataset, ParseContext, ParseError, Source, decode_text
+from .. import quality
+from .base import CuratedMapping, Dataset, ParseContext, ParseError, Source
+from .parsing import (
+    ALL_DATE_STYLES,
+    Column,
+    Delimited,
+    counts,
+    decimal_mark,
+    decode,
+    fold,
+    frame,
+    numbers,
+    per_distinct,
+    read_delimited,
+    require_values,
+    text,
+    timestamps,
+    yearless_dates,
+)
+from .samples import SPOTIFY_BREAKOUT, delimited_bytes, sample_end, zip_bytes
 
 NAME = "tiktok"
 PLATFORM = "tiktok"
@@ -112,7 +130,7 @@ def _csv_text(data: bytes, ctx: ParseContext, export: str) -> str:
     """The CSV's text: the bytes themselves, or the member of a zip (the one named like the
     export, else the only CSV in it)."""
     if not data.startswith(b"PK\x03\x04"):
-        return decode_text(data, ctx.original_name)
+        return decode(data)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = [i.filename for i in zf.infolist() if not i.is_dir()]
@@ -131,307 +149,55 @@ def _csv_text(data: bytes, ctx: ParseContext, export: str) -> str:
     except Exception as exc:  # noqa: BLE001 - damaged, encrypted, unsupported compression: one answer
         raise ParseError(f"the zip cannot be read ({type(exc).__name__}: {exc})") from None
     try:
-        return decode_text(raw, member)
+        return decode(raw)
     except ParseError as exc:
         raise ParseError(f"{member} in the zip: {exc}") from None
 
 
-def _fold(text: str) -> str:
-    """Lower case without accents, collapsed spaces: how headers and month names are compared."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return " ".join(text.lower().split())
+def _table(data: bytes, ctx: ParseContext, export: str, spec: Mapping[str, tuple[Sequence[str], bool]]
+           ) -> tuple[Delimited, dict[str, Column]]:
+    """The export's rows (no "Total" row: it sums the days) and the columns of ``spec``
+    ({field: (header aliases, required)}) the header has."""
+    table = read_delimited(_csv_text(data, ctx, export), f"{export}.csv").drop_totals(0)
+    found = {fld: table.column(*aliases) for fld, (aliases, _) in spec.items()}
+    missing = [aliases[0] for fld, (aliases, required) in spec.items() if required and found[fld] is None]
+    if missing:
+        raise table.missing(missing)
+    if not len(table):
+        raise ParseError(f"{table.what}: the file has a header but no data rows")
+    return table, {fld: col for fld, col in found.items() if col is not None}
 
 
-class _Table:
-    """A CSV's rows as strings, each with the line it starts on, and its columns found by alias."""
-
-    def __init__(self, text: str, what: str):
-        self.what = what
-        reader = csv.reader(io.StringIO(text, newline=""))
-        self.header: list[str] = []
-        self.rows: list[list[str]] = []
-        self.lines: list[int] = []
-        end = 0
-        try:
-            for fields in reader:
-                start, end = end + 1, reader.line_num  # a quoted value may span lines
-                if not self.header:
-                    if any(f.strip() for f in fields):
-                        self.header = [f.strip().lstrip("\ufeff").strip() for f in fields]
-                        self.header_line = start
-                    continue
-                if not any(f.strip() for f in fields):
-                    continue
-                if len(fields) != len(self.header):
-                    raise ParseError(
-                        f"{what}: line {start} has {len(fields)} fields, the header has "
-                        f"{len(self.header)} (a truncated or damaged file?)"
-                    )
-                # a "Total" row summing the days is not a day
-                if re.fullmatch(r"totals?", _fold(fields[0])):
-                    continue
-                self.rows.append(fields)
-                self.lines.append(start)
-        except csv.Error as exc:
-            raise ParseError(f"{what}: line {reader.line_num}: {exc}") from None
-        if not self.header:
-            raise ParseError(f"{what}: the file has no header line")
-        self._index = {_fold(h): i for i, h in enumerate(self.header)}
-
-    def find(self, aliases: Sequence[str]) -> int | None:
-        for alias in aliases:
-            if _fold(alias) in self._index:
-                return self._index[_fold(alias)]
-        return None
-
-    def columns(self, spec: Mapping[str, tuple[Sequence[str], bool]]) -> dict[str, tuple[str, list[str]]]:
-        """{field: (header as written, values)} for the fields of ``spec`` ({field: (aliases,
-        required)}) that the header has; a required one missing is an error naming it."""
-        found, missing = {}, []
-        for fld, (aliases, required) in spec.items():
-            i = self.find(aliases)
-            if i is not None:
-                found[fld] = (self.header[i], [r[i] for r in self.rows])
-            elif required:
-                missing.append(aliases[0])
-        if missing:
-            raise ParseError(
-                f"{self.what}: line {self.header_line} (the header): missing column(s) "
-                f"{', '.join(repr(c) for c in missing)}; the header has {', '.join(repr(h) for h in self.header)}"
-            )
-        if not self.rows:
-            raise ParseError(f"{self.what}: the file has a header but no data rows")
-        return found
+# TikTok writes counts in the account's locale: 1,234 / 1.234 / 1 234 / 1'234 all mean 1234 (a
+# count is never a fraction, so "1,5" is refused), and at times 312.0 for 312
+THOUSANDS = "any"
+# every date style and language TikTok has used, decided per file (see parsing.dates)
+DATE_STYLES = ALL_DATE_STYLES
 
 
-# --- values ---------------------------------------------------------------------------------------
-
-_NULLS = {"", "undefined", "null", "none", "n/a", "na", "-", "--", "nan"}
-# whole numbers, optionally grouped by thousands with one separator (`1,234`, `1.234`, `1 234`)
-_GROUPED = re.compile(r"[-+]?\d{1,3}(?:(?P<sep>[,. '\u00a0\u202f\u2019])\d{3})(?:(?P=sep)\d{3})*")
+def _counts(col: Column | None, rows: int) -> pa.Array:
+    return counts(col, thousands=THOUSANDS, point_zero=True) if col is not None else pa.nulls(rows, pa.int64())
 
 
-def _counts(values: Sequence[str], lines: Sequence[int], column: str) -> pd.Series:
-    out = []
-    for value, line in zip(values, lines):
-        s = value.strip().replace("\u2212", "-")
-        if s.lower() in _NULLS:
-            out.append(None)
-        elif re.fullmatch(r"[-+]?\d+", s):
-            out.append(int(s))
-        elif _GROUPED.fullmatch(s):
-            out.append(int(re.sub(r"[^\d+-]", "", s)))
-        elif re.fullmatch(r"[-+]?\d+\.0+", s):
-            out.append(int(s.split(".")[0]))
-        else:
-            raise ParseError(f"column {column!r}, line {line}: {value!r} is not a whole number")
-    return pd.Series(out, dtype="Int64")
+_SHARE = "a share (like 23.5% or 0.235)"
 
 
-def _shares(values: Sequence[str], lines: Sequence[int], column: str) -> list[float | None]:
+def _shares(col: Column) -> pa.Array:
     """Shares of a whole, 0..1: ``23.5%`` and ``23,5 %`` are percentages; bare numbers are
     fractions (``0.235``) unless one of the column's bare numbers is over 1, then all are
     percentages."""
-    parsed: list[tuple[float, bool] | None] = []
-    for value, line in zip(values, lines):
-        s = value.strip()
-        if s.lower() in _NULLS:
-            parsed.append(None)
-            continue
-        pct = s.endswith("%")
-        number = s.rstrip("%").strip().replace(",", ".")
-        if not re.fullmatch(r"\d+(\.\d+)?|\.\d+", number):
-            raise ParseError(f"column {column!r}, line {line}: {value!r} is not a share (like 23.5% or 0.235)")
-        parsed.append((float(number), pct))
-    bare_percent = any(p is not None and not p[1] and p[0] > 1 for p in parsed)
-    out = []
-    for p, value, line in zip(parsed, values, lines):
-        if p is None:
-            out.append(None)
-            continue
-        share = p[0] / 100 if (p[1] or bare_percent) else p[0]
-        if share > 1.000001:
-            raise ParseError(f"column {column!r}, line {line}: {value!r} is more than the whole")
-        out.append(share)
-    return out
-
-
-# Month names and abbreviations, compared without accents and case.
-_MONTH_WORDS = (
-    # English, Spanish, Portuguese, French, German, Italian, Dutch
-    (1, "january jan enero ene janeiro janvier janv januar jänner jän gennaio gen januari"),
-    (2, "february feb febrero febr fevereiro fev février févr februar febbraio februari"),
-    (3, "march mar marzo março mars märz mär mrz maart mrt"),
-    (4, "april apr abril abr avril avr aprile"),
-    (5, "may mayo maio mai maggio mag mei"),
-    (6, "june jun junio junho juin juni giugno giu"),
-    (7, "july jul julio julho juillet juil juli luglio lug"),
-    (8, "august aug agosto ago août augustus"),
-    (9, "september sep sept septiembre setiembre set setembro septembre settembre"),
-    (10, "october oct octubre outubro out octobre oktober okt ottobre ott"),
-    (11, "november nov noviembre novembro novembre"),
-    (12, "december dec diciembre dic dezembro dez décembre déc dezember dicembre"),
-)
-MONTHS: dict[str, int] = {_fold(w): month for month, words in _MONTH_WORDS for w in words.split()}
-# words that may sit between the day, month and year ("28 de mayo de 2025", "1er janvier", "1st of May")
-_FILLERS = {"de", "del", "do", "da", "of", "the", "le", "el", "er", "st", "nd", "rd", "th"}
-_CJK = re.compile(r"(?:(\d{4})\s*[年년]\s*)?(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]?")
-_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
-_NUMERIC = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{2}|\d{4})")
-DATE_EXAMPLES = "'May 28', '28 de mayo', '28. Mai', '2025-05-28' or 'May 28, 2025'"
-
-_Parts = tuple[int | None, int, int]  # (year or None, month, day)
-
-
-def _valid(year: int | None, month: int, day: int) -> bool:
-    try:
-        date(year or 2000, month, day)  # 2000 is a leap year: Feb 29 without a year is fine
-    except ValueError:
-        return False
-    return True
-
-
-def _words_date(text: str) -> _Parts | None:
-    tokens = re.findall(r"[^\W\d_]+|\d+", _fold(text))
-    months = [MONTHS[t] for t in tokens if t in MONTHS]
-    words = [t for t in tokens if not t.isdigit() and t not in MONTHS and t not in _FILLERS]
-    numbers = [t for t in tokens if t.isdigit()]
-    years = [int(t) for t in numbers if len(t) == 4]
-    days = [int(t) for t in numbers if len(t) <= 2]
-    if len(months) != 1 or words or len(days) != 1 or len(years) > 1 or len(years) + len(days) != len(numbers):
-        return None
-    return (years[0] if years else None, months[0], days[0])
-
-
-def _date_parts(values: Sequence[str], lines: Sequence[int], column: str) -> list[_Parts]:
-    """(year or None, month, day) for every value; an unreadable one names its line."""
-    out: list[_Parts | None] = []
-    numeric: list[tuple[int, int, int, int, str]] = []  # (position, a, b, year, separator)
-    for i, value in enumerate(values):
-        s = value.strip()
-        parts = None
-        if m := _ISO.fullmatch(s):
-            parts = (int(m[1]), int(m[2]), int(m[3]))
-        elif m := _NUMERIC.fullmatch(s):
-            year = int(m[4]) + (2000 if len(m[4]) == 2 else 0)
-            numeric.append((i, int(m[1]), int(m[3]), year, m[2]))
-        elif m := _CJK.fullmatch(s):
-            parts = (int(m[1]) if m[1] else None, int(m[2]), int(m[3]))
-        else:
-            parts = _words_date(s)
-        out.append(parts)
-    if numeric:
-        # D/M/Y or M/D/Y is decided for the whole column, never row by row
-        day_first = [n for n in numeric if n[1] > 12]
-        month_first = [n for n in numeric if n[2] > 12]
-        if day_first and month_first:
-            i = max(day_first[0][0], month_first[0][0])
-            raise ParseError(
-                f"column {column!r}, line {lines[i]}: {values[i]!r} mixes day-first and month-first dates "
-                f"(see line {lines[min(day_first[0][0], month_first[0][0])]})"
-            )
-        dmy = bool(day_first) or (not month_first and numeric[0][4] != "/")
-        for i, a, b, year, _ in numeric:
-            out[i] = (year, b, a) if dmy else (year, a, b)
-    for i, parts in enumerate(out):
-        if parts is None or not _valid(*parts):
-            raise ParseError(f"column {column!r}, line {lines[i]}: {values[i]!r} is not a date (expected e.g. {DATE_EXAMPLES})")
-    return out  # type: ignore[return-value]
-
-
-def _latest_on_or_before(month: int, day: int, limit: date) -> date:
-    """The latest date with this month and day that is not after ``limit``."""
-    for year in range(limit.year, limit.year - 9, -1):  # Feb 29 may be up to 8 years back
-        try:
-            candidate = date(year, month, day)
-        except ValueError:
-            continue
-        if candidate <= limit:
-            return candidate
-    raise AssertionError("unreachable: every month/day occurs within 8 years")
-
-
-def resolve_days(parts: Sequence[_Parts], export_day: date) -> list[date]:
-    """Dates for a daily series whose rows may lack the year. The newest row is on or before the
-    export day (+1 for time zones); walking towards the oldest row, each row is the latest date on
-    or before the row after it, so the series crosses New Year where the months wrap. Rows with a
-    year are taken as they are."""
-    # which way the rows run: a step to the next row is forwards when it is less than half a year
-    # ahead on the calendar (Dec 31 -> Jan 1 is one day forwards, Jan 2 -> Jan 1 one day back)
-    yday = [date(2000, p[1], p[2]).timetuple().tm_yday for p in parts if p[0] is None]
-    steps = [(b - a) % 366 for a, b in zip(yday, yday[1:]) if a != b]
-    descending = sum(1 for s in steps if s > 183) > len(steps) / 2
-    order = list(range(len(parts)))
-    if not descending:
-        order.reverse()  # newest row first
-    out: list[date | None] = [None] * len(parts)
-    limit = export_day + timedelta(days=1)
-    for i in order:
-        year, month, day = parts[i]
-        out[i] = date(year, month, day) if year is not None else _latest_on_or_before(month, day, limit)
-        limit = out[i]
-    return out  # type: ignore[return-value]
-
-
-def _daily_dates(values: Sequence[str], lines: Sequence[int], column: str, export_day: date) -> list[date]:
-    days = resolve_days(_date_parts(values, lines, column), export_day)
-    seen: dict[date, int] = {}
-    for d, value, line in zip(days, values, lines):
-        if d in seen:
-            raise ParseError(f"column {column!r}, line {line}: {value!r} is the same day ({d}) as line {seen[d]}")
-        seen[d] = line
-    return days
-
-
-# a time of day in a timestamp ("10:12", "10:12:33", "10:12 PM", "22h15" is not supported)
-_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([ap])\.?\s*m\.?)?", re.IGNORECASE)
-
-
-def _timestamps(values: Sequence[str], lines: Sequence[int], column: str, export_day: date) -> list[datetime | None]:
-    """When videos were posted, in whatever form the export uses: ISO (``2025-05-28T10:12:33Z``),
-    Unix seconds, or a date in any form the daily columns accept with an optional time of day
-    (``May 28, 2025 10:12 AM``, ``28 de mayo 18:04``). A date without a year is the latest one on
-    or before the export day (no slack here, unlike the daily rows: the videos of a 365-day window
-    start on the export day's date a year before). Times without a zone are taken as UTC."""
-    out: list[datetime | None] = [None] * len(values)
-    rest: list[tuple[int, str, time]] = []
-    for i, value in enumerate(values):
-        s = value.strip()
-        if s.lower() in _NULLS:
-            continue
-        if re.fullmatch(r"\d{10}|\d{13}", s):
-            out[i] = datetime.fromtimestamp(int(s[:10]), tz=timezone.utc)
-            continue
-        try:
-            stamp = datetime.fromisoformat(s)
-        except ValueError:
-            stamp = None
-        if stamp is not None:
-            out[i] = stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
-            continue
-        at = time()
-        if m := _TIME.search(s):
-            hour = int(m[1])
-            if m[4]:
-                hour = hour % 12 + (12 if m[4].lower() == "p" else 0)
-            try:
-                at = time(hour, int(m[2]), int(m[3] or 0))
-            except ValueError:
-                raise ParseError(f"column {column!r}, line {lines[i]}: {value!r} has no valid time of day") from None
-            s = (s[: m.start()] + " " + s[m.end():]).strip()
-            s = re.sub(r"(?i)[\s,]*(\bat\b|\bum\b|à|às|a las)?[\s,]*$", "", s)  # "May 28, 2025 at 10:12"
-        rest.append((i, s, at))
-    if rest:
-        parts = _date_parts([s for _, s, _ in rest], [lines[i] for i, _, _ in rest], column)
-        for (i, _, at), (year, month, day) in zip(rest, parts):
-            d = date(year, month, day) if year is not None else _latest_on_or_before(month, day, export_day)
-            out[i] = datetime.combine(d, at, tzinfo=timezone.utc)
-    return out
-
-
-def _strings(values: Sequence[str]) -> list[str | None]:
-    return [v if v.strip() else None for v in values]
+    values = pc.utf8_trim_whitespace(col.values)
+    percent = pc.fill_null(pc.ends_with(values, "%"), False)
+    number = numbers(col, decimal=decimal_mark([col]), percent=True, noun=_SHARE)
+    negative = pc.fill_null(pc.less(number, 0), False).to_numpy(zero_copy_only=False)
+    if negative.any():
+        raise col.error(int(negative.nonzero()[0][0]), f"is not {_SHARE}")
+    bare_over_one = pc.any(pc.and_(pc.invert(percent), pc.greater(number, 1))).as_py()
+    share = pc.if_else(pc.or_(percent, pa.scalar(bool(bare_over_one))), pc.divide(number, 100.0), number)
+    whole = pc.fill_null(pc.greater(share, 1.000001), False).to_numpy(zero_copy_only=False)
+    if whole.any():
+        raise col.error(int(whole.nonzero()[0][0]), "is more than the whole")
+    return share
 
 
 # --- the datasets ---------------------------------------------------------------------------------
@@ -498,16 +264,12 @@ def _daily_parser(export: str, spec: Mapping[str, tuple[Sequence[str], bool]]) -
 
     def parse(data: bytes, ctx: ParseContext) -> pd.DataFrame:
         account = _account(ctx, export)
-        table = _Table(_csv_text(data, ctx, export), f"{export}.csv")
-        cols = table.columns(spec)
-        header, values = cols.pop("date")
-        out = pd.DataFrame({"date": _daily_dates(values, table.lines, header, _export_date(ctx))})
-        out["account"] = account
+        table, cols = _table(data, ctx, export, spec)
+        out = {"date": yearless_dates(cols["date"], _export_date(ctx), styles=DATE_STYLES), "account": account}
         for fld in spec:
             if fld != "date":
-                header, values = cols.get(fld, (fld, [""] * len(table.rows)))  # an optional column absent: null
-                out[fld] = _counts(values, table.lines, header)
-        return out
+                out[fld] = _counts(cols.get(fld), len(table))  # an optional column absent: null
+        return frame(out, len(table))
 
     parse.__name__ = f"parse_{_snake(export)}"
     parse.__doc__ = f"TikTok Studio's {export}.csv (bare or zipped): one row per day and account."
@@ -522,34 +284,33 @@ parse_overview = _daily_parser("Overview", OVERVIEW_COLUMNS)
 parse_follower_history = _daily_parser("FollowerHistory", FOLLOWER_COLUMNS)
 parse_viewers = _daily_parser("Viewers", VIEWERS_COLUMNS)
 
-_VIDEO_ID = re.compile(r"/(?:video|photo)/(\d+)")
-
 
 def parse_content(data: bytes, ctx: ParseContext) -> pd.DataFrame:
     """Content.csv: lifetime totals per video as of the export (``snapshot_date``). The video id
     is taken from the link (``.../video/<id>``, or ``/photo/<id>`` for photo posts)."""
     account = _account(ctx, "Content")
-    table = _Table(_csv_text(data, ctx, "Content"), "Content.csv")
-    cols = table.columns(CONTENT_COLUMNS)
+    table, cols = _table(data, ctx, "Content", CONTENT_COLUMNS)
     export_day = _export_date(ctx)
-    url_header, urls = cols["url"]
-    ids = []
-    for url, line in zip(urls, table.lines):
-        m = _VIDEO_ID.search(url)
-        vid = m[1] if m else url.strip() if url.strip().isdigit() else None
-        if vid is None:
-            raise ParseError(f"column {url_header!r}, line {line}: {url!r} is not a video link (.../video/<id>)")
-        ids.append(vid)
-    out = pd.DataFrame({"snapshot_date": export_day, "account": account, "video_id": ids,
-                        "title": pd.Series(_strings(cols["title"][1]), dtype="string"),
-                        "url": pd.Series(_strings(urls), dtype="string")})
-    posted_header, posted = cols.get("posted_at", ("Post time", [""] * len(urls)))
-    out["posted_at"] = pd.Series(_timestamps(posted, table.lines, posted_header, export_day), dtype="object")
-    out["time_label"] = pd.Series(_strings(cols.get("time_label", ("Time", [""] * len(urls)))[1]), dtype="string")
-    for fld in ("views", "likes", "comments", "shares"):
-        header, values = cols[fld]
-        out[fld] = _counts(values, table.lines, header)
-    return out
+    link = cols["url"]
+    from_link = pc.extract_regex(link.values, r"/(?:video|photo)/(?P<id>\d+)")
+    bare = pc.match_substring_regex(link.values, r"^\d+$")
+    ids = pc.if_else(from_link.is_valid(), from_link.field("id"),
+                     pc.if_else(bare, link.values, pa.scalar(None, pa.string())))
+    missing = pc.is_null(ids)
+    if pc.any(missing).as_py():
+        raise link.error(pc.index(missing, True).as_py(), "is not a video link (.../video/<id>)")
+    n = len(table)
+    posted, label = cols.get("posted_at"), cols.get("time_label")
+    return frame({
+        "snapshot_date": export_day, "account": account, "video_id": ids, "title": text(cols["title"]),
+        "url": text(link),
+        # a post time without a year is the latest such day on or before the export (no slack: the
+        # videos of a 365-day window start on the export day's date a year before)
+        "posted_at": timestamps(posted, styles=(*DATE_STYLES, "epoch"), export_day=export_day)
+        if posted else pa.nulls(n, pa.timestamp("us", tz="UTC")),
+        "time_label": text(label) if label else pa.nulls(n, pa.string()),
+        **{fld: _counts(cols[fld], n) for fld in ("views", "likes", "comments", "shares")},
+    }, n)
 
 
 # English names TikTok may write instead of codes; anything else is kept as written
@@ -576,23 +337,19 @@ def territory_code(name: str) -> str:
     s = name.strip()
     if re.fullmatch(r"[A-Za-z]{2}", s):
         return s.upper()
-    return COUNTRY_CODES.get(_fold(s), s)
+    return COUNTRY_CODES.get(fold(s), s)
 
 
 def parse_follower_top_territories(data: bytes, ctx: ParseContext) -> pd.DataFrame:
     """FollowerTopTerritories.csv: the share of followers per territory as of the export."""
     account = _account(ctx, "FollowerTopTerritories")
-    table = _Table(_csv_text(data, ctx, "FollowerTopTerritories"), "FollowerTopTerritories.csv")
-    cols = table.columns(TERRITORY_COLUMNS)
-    header, names = cols["territory_name"]
-    for name, line in zip(names, table.lines):
-        if not name.strip():
-            raise ParseError(f"column {header!r}, line {line}: the territory is empty")
-    share_header, shares = cols["share"]
-    return pd.DataFrame({
-        "snapshot_date": _export_date(ctx), "account": account, "territory": [territory_code(n) for n in names],
-        "territory_name": pd.Series(names, dtype="string"), "share": _shares(shares, table.lines, share_header),
-    })
+    table, cols = _table(data, ctx, "FollowerTopTerritories", TERRITORY_COLUMNS)
+    names = text(cols["territory_name"])
+    require_values(cols["territory_name"], names, "the territory is empty")
+    return frame({
+        "snapshot_date": _export_date(ctx), "account": account, "territory": per_distinct(names, territory_code),
+        "territory_name": names, "share": _shares(cols["share"]),
+    }, len(table))
 
 
 # --- recognising files ----------------------------------------------------------------------------
@@ -618,61 +375,44 @@ def _patterns(export: str) -> tuple[str, ...]:
     return (rf"^{export}_\d{{4}}-\d{{2}}-\d{{2}}_\d{{9,13}}(_.*)?\.(zip|csv)$",)
 
 
-def _expectations(key: Sequence[str], not_null: Sequence[str], counts: Sequence[str] = (),
-                  extra: Callable[[], list] | None = None) -> Callable[[], list]:
-    def build():
-        import great_expectations.expectations as gxe
-
-        out = [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in not_null]
-        # counts may be negative (platform corrections): only absurd values are refused
-        out += [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=-10_000_000, max_value=100_000_000_000)
-                for c in counts]
-        out.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(key)))
-        return out + (extra() if extra else [])
-
-    return build
+# counts may be negative (platform corrections): only absurd values are refused
+_COUNT = (-10_000_000, 100_000_000_000)
 
 
-def _territory_extra() -> list:
-    import great_expectations.expectations as gxe
-
-    return [gxe.ExpectColumnValuesToBeBetween(column="share", min_value=0, max_value=1)]
-
-
-def _content_extra() -> list:
-    import great_expectations.expectations as gxe
-
-    return [gxe.ExpectColumnValuesToMatchRegex(column="video_id", regex=r"^\d+$")]
+def _suite(key: tuple[str, ...], not_null: tuple[str, ...], counted: tuple[str, ...] = (), *,
+           between: Mapping[str, tuple[float, float]] | None = None, regex: Mapping[str, str] | None = None):
+    return quality.suite(key=key, not_null=not_null, between={**{c: _COUNT for c in counted}, **(between or {})},
+                         regex=regex)
 
 
 OVERVIEW = Dataset(
     name="overview", description="Daily video views, profile views, likes, comments and shares of an account (Overview.csv)",
     schema=DAILY_SCHEMAS["overview"], key=("date", "account"), parse=parse_overview,
     patterns=_patterns("Overview"), sniff=_sniffer(b"Video Views", b"Profile Views"),
-    expectations=_expectations(("date", "account"), ("date", "account", "views"),
-                               ("views", "profile_views", "likes", "comments", "shares")),
+    expectations=_suite(("date", "account"), ("date", "account", "views"),
+                        ("views", "profile_views", "likes", "comments", "shares")),
     observed_at=exported_at,
 )
 FOLLOWER_HISTORY = Dataset(
     name="follower_history", description="Followers of an account per day, and the change from the day before (FollowerHistory.csv)",
     schema=DAILY_SCHEMAS["follower_history"], key=("date", "account"), parse=parse_follower_history,
     patterns=_patterns("FollowerHistory"), sniff=_sniffer(b"Followers", b"Difference in followers"),
-    expectations=_expectations(("date", "account"), ("date", "account"), ("followers", "followers_change")),
+    expectations=_suite(("date", "account"), ("date", "account"), ("followers", "followers_change")),
     observed_at=exported_at,
 )
 VIEWERS = Dataset(
     name="viewers", description="Unique, new and returning viewers of an account per day (Viewers.csv; documented, no real file seen)",
     schema=DAILY_SCHEMAS["viewers"], key=("date", "account"), parse=parse_viewers,
     patterns=_patterns("Viewers"), sniff=_sniffer(b"Date", b"Total Viewers"),
-    expectations=_expectations(("date", "account"), ("date", "account"), ("viewers", "new_viewers", "returning_viewers")),
+    expectations=_suite(("date", "account"), ("date", "account"), ("viewers", "new_viewers", "returning_viewers")),
     observed_at=exported_at,
 )
 CONTENT = Dataset(
     name="content", description="Lifetime views, likes, comments and shares per video as of the export (Content.csv)",
     schema=CONTENT_SCHEMA, key=("snapshot_date", "account", "video_id"), parse=parse_content,
     patterns=_patterns("Content"), sniff=_sniffer(b"Video link", b"Total views"),
-    expectations=_expectations(("snapshot_date", "account", "video_id"), ("snapshot_date", "account", "video_id"),
-                               ("views", "likes", "comments", "shares"), _content_extra),
+    expectations=_suite(("snapshot_date", "account", "video_id"), ("snapshot_date", "account", "video_id"),
+                        ("views", "likes", "comments", "shares"), regex={"video_id": r"^\d+$"}),
     observed_at=exported_at,
 )
 FOLLOWER_TOP_TERRITORIES = Dataset(
@@ -680,8 +420,8 @@ FOLLOWER_TOP_TERRITORIES = Dataset(
     description="Share of an account's followers per territory as of the export (FollowerTopTerritories.csv)",
     schema=TERRITORY_SCHEMA, key=("snapshot_date", "account", "territory"), parse=parse_follower_top_territories,
     patterns=_patterns("FollowerTopTerritories"), sniff=_sniffer(b"Top territories"),
-    expectations=_expectations(("snapshot_date", "account", "territory"), ("snapshot_date", "account", "territory"),
-                               extra=_territory_extra),
+    expectations=_suite(("snapshot_date", "account", "territory"), ("snapshot_date", "account", "territory"),
+                        between={"share": (0, 1)}),
     observed_at=exported_at,
 )
 
@@ -761,16 +501,7 @@ def _day_label(d: date, locale: str) -> str:
 
 def _csv_bytes(rows: list[list[str]]) -> bytes:
     """Like TikTok writes them: BOM, every value quoted, LF, no newline at the end."""
-    return ("\ufeff" + "\n".join(",".join(f'"{v}"' for v in row) for row in rows)).encode("utf-8")
-
-
-def _zip_bytes(member: str, payload: bytes, when: datetime) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        info = zipfile.ZipInfo(member, date_time=when.timetuple()[:6])
-        info.compress_type = zipfile.ZIP_DEFLATED
-        zf.writestr(info, payload)
-    return buf.getvalue()
+    return delimited_bytes(rows, quote_all=True, bom=True, final_newline=False)
 
 
 def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list[Path]:
@@ -780,7 +511,7 @@ def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list
     of negative comments; the first also one three days before the demo's Spotify breakout; the
     second account's exports use Spanish month names."""
     rng = random.Random(seed * 31 + 4)
-    end = end or date.today() - timedelta(days=2)
+    end = sample_end(end)
     out_dir.mkdir(parents=True, exist_ok=True)
     days = 365
     start = end - timedelta(days=days - 1)
@@ -790,8 +521,8 @@ def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list
         stem = f"{start.isoformat()}_{int(when.timestamp())}_{account}"
         spike = days - 1 - rng.randint(12, 55)
         # the main account's clip that set off the Spotify breakout of the demo three days later
-        # (distrokid.sample_spotify_daily breaks out on day days - 70)
-        lead = days - 73
+        # (samples.sample_spotify_daily breaks out SPOTIFY_BREAKOUT days before its end)
+        lead = days - SPOTIFY_BREAKOUT - 3
         negative = rng.randint(30, days - 80)
         overview, followers, viewers = [], [], []
         total = int(base * 2.5)
@@ -819,10 +550,10 @@ def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list
         viewers[-1][1:] = ["undefined"] * 3  # the newest day is not counted yet
 
         ov = out_dir / f"Overview_{stem}.zip"
-        ov.write_bytes(_zip_bytes("Overview.csv", _csv_bytes(
+        ov.write_bytes(zip_bytes("Overview.csv", _csv_bytes(
             [["Date", "Video Views", "Profile Views", "Likes", "Comments", "Shares"], *overview]), when))
         fh = out_dir / f"FollowerHistory_{stem}.zip"
-        fh.write_bytes(_zip_bytes("FollowerHistory.csv", _csv_bytes(
+        fh.write_bytes(zip_bytes("FollowerHistory.csv", _csv_bytes(
             [["Date", "Followers", "Difference in followers from previous day"], *followers]), when))
         vw = out_dir / f"Viewers_{stem}.csv"
         vw.write_bytes(_csv_bytes([["Date", "Total Viewers", "New Viewers", "Returning Viewers"], *viewers]))

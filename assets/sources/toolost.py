@@ -10,24 +10,28 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Mapping
 
 import pandas as pd
 import pyarrow as pa
 
-from .base import CuratedMapping, Dataset, ParseContext, ParseError, Source, decode_text, to_date, to_float, to_int
+from .. import quality
+from .base import CuratedMapping, Dataset, ParseContext, ParseError, Source
+from .parsing import Column, counts, dates, frame, json_column, json_document, numbers, require_values, text
+from .samples import daily_curve, name_stamp, sample_end
 
 NAME = "toolost"
 DAILY_COLUMNS = ["date", "platform", "artist", "track", "isrc", "streams", "listeners", "sha256", "observed_at"]
 
 
+# the portal's numbers: plain digits (as JSON numbers or strings), a decimal point for fees
+THOUSANDS = ","
+
+
 def _load(data: bytes, ctx: ParseContext, required: tuple[str, ...]) -> dict:
-    try:
-        doc = json.loads(decode_text(data, ctx.original_name))
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})") from None
+    doc = json_document(data)
     if not isinstance(doc, dict):
         raise ParseError("expected a JSON object at the top")
     missing = [k for k in required if not isinstance(doc.get(k), list)]
@@ -36,12 +40,23 @@ def _load(data: bytes, ctx: ParseContext, required: tuple[str, ...]) -> dict:
     return doc
 
 
-def _records(doc: dict, key: str, columns: list[str]) -> pd.DataFrame:
+def _records(doc: dict, key: str, fields: tuple[str, ...]) -> dict[str, Column]:
+    """The list ``key`` of the document as one column per field (``streams.date``, ...)."""
     rows = doc.get(key) or []
     bad = [i for i, r in enumerate(rows, start=1) if not isinstance(r, dict)]
     if bad:
         raise ParseError(f"{key}[{bad[0]}] is not an object")
-    return pd.DataFrame(rows, columns=columns, dtype="string")
+    return {f: json_column(f"{key}.{f}", [r.get(f) for r in rows]) for f in fields}
+
+
+def _count(col: Column) -> pa.Array:
+    return counts(col, thousands=THOUSANDS, point_zero=True)
+
+
+def _dates(col: Column) -> pa.Array:
+    days = dates(col)
+    require_values(col, days, "no date")
+    return days
 
 
 SPOTIFY_SCHEMA = pa.schema([("metric", pa.string()), ("date", pa.date32()), ("streams", pa.int64()),
@@ -52,13 +67,9 @@ def parse_spotify(data: bytes, ctx: ParseContext) -> pd.DataFrame:
     doc = _load(data, ctx, ("streams",))
     parts = []
     for metric in ("streams", "discovery"):
-        df = _records(doc, metric, ["date", "streams", "fees"])
-        parts.append(pd.DataFrame({
-            "metric": metric,
-            "date": to_date(df["date"], f"{metric}.date", "%Y-%m-%d", line_offset=1),
-            "streams": to_int(df["streams"], f"{metric}.streams", line_offset=1),
-            "fees_usd": to_float(df["fees"], f"{metric}.fees", line_offset=1),
-        }))
+        cols = _records(doc, metric, ("date", "streams", "fees"))
+        parts.append(frame({"metric": metric, "date": _dates(cols["date"]), "streams": _count(cols["streams"]),
+                            "fees_usd": numbers(cols["fees"], thousands=THOUSANDS)}, len(cols["date"])))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -71,20 +82,17 @@ def parse_apple(data: bytes, ctx: ParseContext) -> pd.DataFrame:
     doc = _load(data, ctx, ("totalStreams",))
     parts = []
     for series in ("totalStreams", "totalShazam"):
-        df = _records(doc, series, ["date", "streams"])
-        parts.append(pd.DataFrame({
-            "series": series,
-            "date": to_date(df["date"], f"{series}.date", "%Y-%m-%d", line_offset=1),
-            "value": to_int(df["streams"], f"{series}.streams", line_offset=1),
-        }))
-    tracks = _records(doc, "tracksTotal", ["isrc", "streams", "track", "release"])
-    parts.append(pd.DataFrame({"series": "tracksTotal", "isrc": tracks["isrc"], "track": tracks["track"],
-                               "release": tracks["release"],
-                               "value": to_int(tracks["streams"], "tracksTotal.streams", line_offset=1)}))
-    countries = _records(doc, "countryTotal", ["country", "streams"])
-    parts.append(pd.DataFrame({"series": "countryTotal", "country": countries["country"],
-                               "value": to_int(countries["streams"], "countryTotal.streams", line_offset=1)}))
-    out = pd.concat(parts, ignore_index=True)
+        cols = _records(doc, series, ("date", "streams"))
+        parts.append(frame({"series": series, "date": _dates(cols["date"]), "value": _count(cols["streams"])},
+                           len(cols["date"])))
+    tracks = _records(doc, "tracksTotal", ("isrc", "streams", "track", "release"))
+    parts.append(frame({"series": "tracksTotal", "isrc": text(tracks["isrc"]), "track": text(tracks["track"]),
+                        "release": text(tracks["release"]), "value": _count(tracks["streams"])},
+                       len(tracks["isrc"])))
+    countries = _records(doc, "countryTotal", ("country", "streams"))
+    parts.append(frame({"series": "countryTotal", "country": text(countries["country"]),
+                        "value": _count(countries["streams"])}, len(countries["country"])))
+    out = pd.concat(parts, ignore_index=True)[APPLE_SCHEMA.names]
     total = doc.get("streamTotal")
     daily = int(out.loc[out["series"] == "totalStreams", "value"].sum())
     if total is not None and int(total) != daily:
@@ -100,30 +108,21 @@ def _sniff_apple(name: str, head: bytes) -> bool:
     return head.lstrip().startswith(b"{") and b'"totalStreams"' in head
 
 
-def _expectations(value: str, key: list[str]):
-    def build():
-        import great_expectations.expectations as gxe
-
-        return [
-            gxe.ExpectColumnValuesToNotBeNull(column=value),
-            gxe.ExpectColumnValuesToBeBetween(column=value, min_value=0, max_value=10_000_000_000),
-            gxe.ExpectCompoundColumnsToBeUnique(column_list=key),
-        ]
-
-    return build
+def _suite(value: str, key: tuple[str, ...]):
+    return quality.suite(key=key, not_null=(value,), between={value: quality.COUNT})
 
 
 SPOTIFY = Dataset(
     name="spotify", description="Spotify daily streams and Discovery Mode months (portal JSON)",
     schema=SPOTIFY_SCHEMA, key=("metric", "date"), parse=parse_spotify,
     patterns=(r"toolost_spotify.*\.json$",), sniff=_sniff_spotify,
-    expectations=_expectations("streams", ["metric", "date"]),
+    expectations=_suite("streams", ("metric", "date")),
 )
 APPLE = Dataset(
     name="apple", description="Apple Music daily streams, Shazams, per-track (ISRC) and per-country totals (portal JSON)",
     schema=APPLE_SCHEMA, key=("series", "date", "isrc", "country"), parse=parse_apple,
     patterns=(r"toolost_apple.*\.json$",), sniff=_sniff_apple,
-    expectations=_expectations("value", ["series", "date", "isrc", "country"]),
+    expectations=_suite("value", ("series", "date", "isrc", "country")),
 )
 
 
@@ -163,12 +162,10 @@ def _streams_totals(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list[Path]:
-    from .distrokid import daily_curve
-
     rng = random.Random(seed + 101)
-    end = end or date.today() - timedelta(days=2)
+    end = sample_end(end)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.combine(end + timedelta(days=1), datetime.min.time()).strftime("%Y%m%d_%H%M%S")
+    stamp = name_stamp(end + timedelta(days=1))
     days = 110
     start = end - timedelta(days=days - 1)
     # TooLost delivers other releases than DistroKid: its own, smaller catalogue (distributors'
