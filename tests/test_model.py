@@ -10,7 +10,7 @@ import pytest
 from assets.lakehouse import SQL_DIR
 from assets.model import STORE_PLATFORMS, store_platform
 from tests.cli_helpers import query, run
-from tests.test_distrokid import OLD_HEADER, tsv
+from tests.sources.test_distrokid import OLD_HEADER, tsv
 from tests.warehouse_helpers import model
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from resources.storage import LakeStorage
 
 from ..sources import Source
-from ..sources.base import timestamp_from_name
+from ..sources.parsing import timestamp_from_name
 from .landing import UNIDENTIFIED, FileResult, Landed
 from .manifest import STORED, Manifest, clean, is_missing, utcnow
 

@@ -89,13 +89,3 @@ class Source:
             if ds.name == name:
                 return ds
         raise KeyError(f"source {self.name!r} has no dataset {name!r}")
-
-
-def __getattr__(name: str):
-    """``timestamp_from_name`` lives with the parsing helpers (which need ParseError from here);
-    assets/lake.py still imports it from this module."""
-    if name == "timestamp_from_name":
-        from .parsing import timestamp_from_name
-
-        return timestamp_from_name
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -173,7 +173,7 @@ def test_readme_minio_example_runs(s3_env, tmp_path):
     import sys
     from pathlib import Path
 
-    from tests.test_distrokid import OLD_HEADER, tsv
+    from tests.sources.test_distrokid import OLD_HEADER, tsv
 
     rows = [["2024-10-05", "2024-08", store, "Nova", "Song A", "QZ1", "1", str(q), "100", "Song", "US", "0", str(usd)]
             for store, q, usd in (("Spotify", 10, 0.04), ("Apple Music", 3, 0.03), ("Spotify", 5, 0.02))]
@@ -186,7 +186,7 @@ def test_readme_minio_example_runs(s3_env, tmp_path):
     code = re.search(r"```python\n(.*?)```", block, re.S).group(1)
     script = tmp_path / "example.py"
     script.write_text(code)
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, str(script)], cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

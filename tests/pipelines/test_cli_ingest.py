@@ -12,7 +12,7 @@ from assets.model import ANALYTICS_TABLES
 from assets.sources import SOURCES
 from assets.sources.distrokid import write_samples
 from tests.cli_helpers import query, run
-from tests.test_distrokid import OLD_HEADER, tsv
+from tests.sources.test_distrokid import OLD_HEADER, tsv
 
 GOOD_ROW = ["2024-10-05", "2024-08", "Spotify", "Nova", "Song A", "QZ1", "1", "10", "100", "Song", "US", "0", "0.04"]
 
