@@ -41,7 +41,7 @@ MANIFEST_DOCS: dict[str, str] = {
     "dataset": "dataset of that source; null when the file is unidentified",
     "original_name": "file name as it arrived (a zip member by its base name)",
     "size": "size of the file in bytes",
-    "landed_at": "when the file was taken from landing into raw",
+    "landed_at": "when the file landed (on a `landed` row) or was taken from landing into raw",
     "observed_at": "when the platform produced the export: the `YYYYMMDD_HHMMSS` stamp in the name, "
                    "else `as_of`, else `landed_at`",
     "status": "`landed` (waiting in landing for the run of `batch`), `loaded` (in raw, and in staging once "
@@ -249,10 +249,11 @@ def _manifest(columns: dict[str, list[tuple[str, str]]]) -> list[str]:
     lines = [
         "## lake_files (the manifest)",
         "",
-        ("Every file that reaches raw gets a row; every later step (staging, quarantine, reprocess) "
-        "appends a newer row for the same landing. The rows are an append-only log of Parquet files "
-        "under `raw/_manifest/`. The warehouse shows them all as `lake_files_history`, and the view "
-        "`lake_files` keeps the newest row per `landing_id`."),
+        ("Every file that lands gets a row (`landed`, with its options and the run that takes it); "
+        "every later step (raw, staging, quarantine, reprocess) appends a newer row for the same "
+        "landing. The rows are an append-only log of Parquet files under `raw/_manifest/`, folded "
+        "into one file once there are 64 (no row is lost). The warehouse shows them all as "
+        "`lake_files_history`, and the view `lake_files` keeps the newest row per `landing_id`."),
         "",
     ]
     rows = []

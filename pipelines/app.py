@@ -14,7 +14,7 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
-from assets.factory import BATCH_TAG, REPROCESS_TAG
+from assets.factory import BATCH_TAG
 from assets.lake import FileResult
 from assets.lakehouse import Lakehouse
 from assets.model import TABLES
@@ -22,7 +22,15 @@ from assets.sources import SOURCES
 from resources.settings import Settings
 
 from . import launch
-from .jobs import ANALYTICS_JOB, INGEST_JOB, REPORT_JOB, analytics_selection, ingest_selection, reprocess_selection
+from .jobs import (
+    ANALYTICS_JOB,
+    INGEST_JOB,
+    REPORT_JOB,
+    REPROCESS_JOB,
+    analytics_selection,
+    ingest_selection,
+    reprocess_selection,
+)
 
 log = logging.getLogger("soundlake")
 
@@ -94,8 +102,7 @@ def _value(v):
 def reprocess(house: Lakehouse, source: str | None = None) -> Outcome:
     """Parse quarantined (and unused) files in raw again, then rebuild what depends on them."""
     started = datetime.now(timezone.utc)
-    run = launch.run_job(house.settings, INGEST_JOB, asset_selection=reprocess_selection(source),
-                         tags={REPROCESS_TAG: "true"})
+    run = launch.run_job(house.settings, REPROCESS_JOB, asset_selection=reprocess_selection(source))
     current = house.lake.manifest()
     if current.empty:
         return Outcome([], run)

@@ -5,8 +5,10 @@ the CLI, the landing sensor, the schedules, the UI — launches one of these.
   (group ``analytics``: KPIs, viral moments, anomalies, attribution, revenue, markets, alerts). A
   run for new files selects only the sources those files belong to and what depends on them
   (:func:`ingest_selection`).
-* ``reprocess`` is the ingest job with the tag ``soundlake/reprocess=true``: staging parses
-  quarantined files again.
+* ``reprocess`` — staging onwards with the tag ``soundlake/reprocess=true``: staging parses
+  quarantined (and unused) files again, ``raw/unidentified`` recognises unrecognised ones again,
+  and what depends on them is rebuilt; also the way to rebuild a warehouse a failed run left
+  unbuilt.
 * ``analytics`` — every analytics table, the forecasts included; ``report`` — the weekly report;
   ``archive`` — raw retention.
 """
@@ -20,6 +22,7 @@ import dagster as dg
 
 from assets.analytics_assets import ANALYTICS_ASSETS, REPORT_KEY
 from assets.factory import (
+    REPROCESS_TAG,
     UNIDENTIFIED_NAME,
     build_assets,
     landing_key,
@@ -29,6 +32,7 @@ from assets.factory import (
 from assets.lake import UNIDENTIFIED
 
 INGEST_JOB = "ingest"
+REPROCESS_JOB = "reprocess"
 ANALYTICS_JOB = "analytics"
 REPORT_JOB = "report"
 ARCHIVE_JOB = "archive"
@@ -43,6 +47,13 @@ ingest_job = dg.define_asset_job(
     description="Landing → raw → staging → curated → warehouse views, then the analytics that take seconds "
                 "(KPIs, viral moments, anomalies, attribution, revenue, markets) and the alerts.",
 )
+REPROCESS_SELECTION = (dg.AssetSelection.groups("staging", "curated", "warehouse", "analytics")
+                       | dg.AssetSelection.assets(raw_key(UNIDENTIFIED_NAME)))
+reprocess_job = dg.define_asset_job(
+    REPROCESS_JOB, selection=REPROCESS_SELECTION, tags={**WRITES_TAG, REPROCESS_TAG: "true"},
+    description="Parses quarantined and unused files in raw again (after a parser fix or a new source module) "
+                "and rebuilds what depends on them: curated, the warehouse, the KPIs and the fast analytics.",
+)
 analytics_job = dg.define_asset_job(
     ANALYTICS_JOB, selection=dg.AssetSelection.groups("analytics", "forecasts"), tags=WRITES_TAG,
     description="Every analytics table over the curated model: the fast ones, forecast backtests and forecasts.",
@@ -54,7 +65,7 @@ report_job = dg.define_asset_job(
 archive_job = dg.define_asset_job(ARCHIVE_JOB, selection=dg.AssetSelection.groups("archive"), tags=WRITES_TAG,
                                   description="Raw objects past the retention age moved to archive.")
 
-JOBS = [ingest_job, analytics_job, report_job, archive_job]
+JOBS = [ingest_job, reprocess_job, analytics_job, report_job, archive_job]
 
 
 @functools.lru_cache(maxsize=1)
@@ -89,10 +100,10 @@ def reprocess_selection(source: str | None = None) -> list[dg.AssetKey]:
     """Staging of every dataset (of ``source`` when given) and what depends on it; without a
     source also ``raw/unidentified``, which recognises the unrecognised files again."""
     graph = _graph()
-    staging = [k for k in graph.get_all_asset_keys() if k.path[0] == "staging" and (source is None or k.path[1] == source)]
-    keys = (dg.AssetSelection.assets(*staging).downstream() & INGEST_SELECTION).resolve(graph)
-    if source is None:  # files no source recognised: maybe one does now
-        keys |= {raw_key(UNIDENTIFIED_NAME)}
+    if source is None:
+        return sorted(REPROCESS_SELECTION.resolve(graph), key=lambda k: k.to_user_string())
+    staging = [k for k in graph.get_all_asset_keys() if k.path[0] == "staging" and k.path[1] == source]
+    keys = (dg.AssetSelection.assets(*staging).downstream() & REPROCESS_SELECTION).resolve(graph)
     return sorted(keys, key=lambda k: k.to_user_string())
 
 

@@ -112,7 +112,7 @@ def run_job(settings: Settings, job_name: str, *, asset_selection: Iterable[dg.A
     with instance(settings) as inst:
         run = inst.create_run_for_job(
             job_def, run_id=run_id or new_run_id(), run_config=config,
-            tags={"soundlake/trigger": "cli", **(tags or {})},
+            tags={**job_def.run_tags, "soundlake/trigger": "cli", **(tags or {})},  # as the daemon tags its runs
             asset_selection=selection, job_code_origin=recon_job.get_python_origin(), remote_job_origin=origin,
         )
         execute_run(recon_job, run, inst)

@@ -157,7 +157,7 @@ def test_dagster_yaml_run_queue_and_one_writer() -> None:
     local = yaml.safe_load((DOCKER_DIR.parent / "dagster.yaml").read_text())
     assert one_writer in local["concurrency"]["runs"]["tag_concurrency_limits"]
     assert WRITES_TAG == {"soundlake/writes": "curated"}
-    assert {j.name for j in JOBS if j.tags.get("soundlake/writes") == "curated"} == {"ingest", "analytics", "archive"}
+    assert {j.name for j in JOBS if j.tags.get("soundlake/writes") == "curated"} == {"ingest", "reprocess", "analytics", "archive"}
     assert config["telemetry"]["enabled"] is False
 
 

@@ -542,47 +542,6 @@ def publish_forecast(y: pd.Series, scores: pd.DataFrame, config: ForecastConfig 
     return fc
 
 
-def forecast_series(
-    y: pd.Series, config: ForecastConfig | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Backtest one series and publish its champion's forecast → (scores with ``champion``, forecast);
-    both frames are empty when the series is too short."""
-    config = config or ForecastConfig()
-    scores = backtest_scores(y, config)
-    return scores, publish_forecast(y, scores, config)
-
-
-def run_forecasts(
-    series: pd.DataFrame, config: ForecastConfig | None = None, created_at: pd.Timestamp | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``series_id, ds, y`` (long) → (``forecast_backtest``, ``forecasts``) for every series.
-
-    ``forecast_backtest``: series_id, model, horizon, mase, smape, origins, champion, history_days
-    (days from first to last observation; ``horizon`` is in periods of ``config.freq``).
-    ``forecasts``: series_id, model, ds, yhat, yhat_lower, yhat_upper (80 %), yhat_lower_95,
-    yhat_upper_95, created_at.
-    """
-    config = config or ForecastConfig()
-    created_at = pd.Timestamp.now(tz="UTC") if created_at is None else pd.Timestamp(created_at)
-    backtests, forecasts = [], []
-    for series_id, part in series.groupby("series_id", sort=True):
-        try:
-            scores, fc = forecast_series(pd.Series(part["y"].to_numpy(), index=part["ds"]), config)
-        except Exception:  # a bug for one odd series must not take the others down
-            log.exception("forecast: series %s failed; no rows for it", series_id)
-            continue
-        if not scores.empty:
-            backtests.append(scores.assign(series_id=series_id))
-        if not fc.empty:
-            forecasts.append(fc.assign(series_id=series_id, created_at=created_at))
-    backtest_frame = pd.concat(backtests, ignore_index=True) if backtests else pd.DataFrame(columns=BACKTEST_COLUMNS)
-    forecast_frame = pd.concat(forecasts, ignore_index=True) if forecasts else pd.DataFrame(columns=FORECAST_COLUMNS)
-    backtest_frame = backtest_frame[BACKTEST_COLUMNS].astype(
-        {"horizon": "int64", "mase": "float64", "smape": "float64", "origins": "int64", "champion": "bool", "history_days": "int64"}
-    )
-    return backtest_frame, forecast_frame[FORECAST_COLUMNS]
-
-
 def summarise(backtest: pd.DataFrame, horizon: int = 28, min_history_days: int = 365) -> dict:
     """How often the champion beats the seasonal naive at ``horizon`` on series with a year of history.
 
@@ -659,6 +618,5 @@ def _fitting() -> Iterator[None]:
 
 __all__ = [
     "BACKTEST_COLUMNS", "FORECAST_COLUMNS", "MODEL_ORDER", "ForecastConfig", "Model", "PreparedSeries",
-    "backtest", "forecast_series", "interval_columns", "make_models", "prepare", "rank_models",
-    "run_forecasts", "summarise",
+    "backtest", "interval_columns", "make_models", "prepare", "rank_models", "summarise",
 ]

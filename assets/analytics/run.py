@@ -111,6 +111,7 @@ def _as_input(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _configs():
+    """The forecasters' settings of the daily series and of monthly revenue."""
     from .forecast import ForecastConfig
 
     return ForecastConfig(), ForecastConfig.monthly()
@@ -121,14 +122,14 @@ def _each_series(frame: pd.DataFrame):
         yield series_id, pd.Series(part["y"].to_numpy(), index=part["ds"])
 
 
-def backtests(inputs: tuple[pd.DataFrame, pd.DataFrame]) -> pd.DataFrame:
+def backtests(inputs: tuple[pd.DataFrame, pd.DataFrame], configs=None) -> pd.DataFrame:
     """Model selection: rolling-origin backtests of every model on every series of ``inputs``
     (:func:`forecast_inputs`), champions marked (daily series at 7/28/90 days, monthly revenue at
-    1/3 months)."""
+    1/3 months; ``configs`` overrides the two forecasters' settings)."""
     from .forecast import BACKTEST_COLUMNS, backtest_scores
 
     parts = []
-    for frame, fc_config in zip(inputs, _configs()):
+    for frame, fc_config in zip(inputs, configs or _configs()):
         for series_id, y in _each_series(frame):
             try:
                 scores = backtest_scores(y, fc_config)
@@ -137,16 +138,18 @@ def backtests(inputs: tuple[pd.DataFrame, pd.DataFrame]) -> pd.DataFrame:
                 continue
             if len(scores):
                 parts.append(scores.assign(series_id=series_id))
-    return pd.concat(parts, ignore_index=True)[BACKTEST_COLUMNS] if parts else pd.DataFrame(columns=BACKTEST_COLUMNS)
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=BACKTEST_COLUMNS)
+    return frame[BACKTEST_COLUMNS].astype({"horizon": "int64", "mase": "float64", "smape": "float64",
+                                           "origins": "int64", "champion": "bool", "history_days": "int64"})
 
 
-def publish(inputs: tuple[pd.DataFrame, pd.DataFrame], backtest: pd.DataFrame) -> pd.DataFrame:
+def publish(inputs: tuple[pd.DataFrame, pd.DataFrame], backtest: pd.DataFrame, configs=None) -> pd.DataFrame:
     """Predictions: each series' champion (from ``backtest``) refit on all history of ``inputs``,
     with 80 % and 95 % intervals."""
     from .forecast import FORECAST_COLUMNS, publish_forecast
 
     parts = []
-    for frame, fc_config in zip(inputs, _configs()):
+    for frame, fc_config in zip(inputs, configs or _configs()):
         for series_id, y in _each_series(frame):
             scores = backtest[backtest["series_id"] == series_id]
             if scores.empty:

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from assets.analytics import forecast as fc_module
+from assets.analytics import run
 from assets.analytics.forecast import (
     BACKTEST_COLUMNS,
     FORECAST_COLUMNS,
@@ -19,7 +20,6 @@ from assets.analytics.forecast import (
     backtest,
     make_models,
     prepare,
-    run_forecasts,
     summarise,
 )
 from assets.analytics.plots import plot_forecast, plot_forecasts, plot_moment
@@ -35,6 +35,15 @@ def weekly_with_trend(days: int, seed: int = 7, start: str = "2023-01-02") -> pd
     week = np.array([1.0, 0.9, 0.92, 0.95, 1.1, 1.3, 1.2])
     values = (300 + 0.4 * t) * week[t % 7] + rng.normal(0, 12, days)
     return pd.Series(np.round(values), index=pd.date_range(start, periods=days, freq="D"))
+
+
+def run_forecasts(series: pd.DataFrame, config: ForecastConfig, created_at: pd.Timestamp):
+    """What the assets analytics/forecast_backtest and analytics/forecasts compute (assets/analytics/run.py),
+    for ``series`` (``series_id, ds, y``) under one config: (backtest scores, forecasts as stored)."""
+    inputs = (series, series.iloc[0:0])
+    scores = run.backtests(inputs, configs=(config, config))
+    published = run.publish(inputs, scores, configs=(config, config))
+    return scores, published.assign(created_at=created_at)[FORECAST_COLUMNS]
 
 
 def long_frame(**series: pd.Series) -> pd.DataFrame:

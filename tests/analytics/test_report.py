@@ -308,7 +308,7 @@ def test_a_failing_section_does_not_lose_the_report(small, monkeypatch, caplog):
     assert "2,800 total" in squash(page.sections["forecasts"])
     assert "section ads failed" in caplog.text
     with pytest.raises(RuntimeError, match="boom"):
-        R.make_report(small, generated_at=GENERATED, strict=True).html
+        R.make_report(small, generated_at=GENERATED, strict=True)
 
 
 def test_markdown_summary(small):

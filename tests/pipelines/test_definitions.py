@@ -79,6 +79,10 @@ def test_jobs_schedules_and_sensors():
     analytics = _keys(defs.resolve_job_def("analytics").asset_layer.executable_asset_keys)
     assert analytics == {f"analytics/{n}" for n in FAST + ["forecast_backtest", "forecasts"]}
     assert _keys(defs.resolve_job_def("report").asset_layer.executable_asset_keys) == {"analytics/report"}
+    reprocess = defs.resolve_job_def("reprocess")
+    assert reprocess.tags["soundlake/reprocess"] == "true"
+    assert _keys(reprocess.asset_layer.executable_asset_keys) == (
+        {k for k in ingest if not k.startswith(("landing/", "raw/"))} | {"raw/unidentified"})
 
 
 def test_a_run_selects_what_its_files_need():

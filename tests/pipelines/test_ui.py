@@ -169,3 +169,21 @@ def test_soundlake_ui_end_to_end(ui):
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
     _wait("every process it started to stop", lambda: not any(_alive(p) for p in descendants), 30)
+
+
+def test_ui_refuses_to_start_a_second_daemon(tmp_path):
+    """A daemon that beat within the last minute serves this home's instance: a second `soundlake
+    ui` (on another port) would run every sensor twice, so it refuses."""
+    from dagster._daemon.types import DaemonHeartbeat
+
+    from pipelines import launch
+    from resources.settings import Settings
+
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SOUNDLAKE_S3_")},
+           "SOUNDLAKE_HOME": str(tmp_path / "home")}
+    with launch.instance(Settings.from_env(env)) as instance:
+        instance.add_daemon_heartbeat(DaemonHeartbeat(timestamp=time.time(), daemon_type="SENSOR",
+                                                      daemon_id="another-ui", errors=[]))
+    out = subprocess.run([SOUNDLAKE, "ui", "--port", str(_free_port())], cwd=REPO, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 2 and "already serves" in out.stderr, out.stderr
