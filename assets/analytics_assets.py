@@ -158,6 +158,8 @@ def viral_moments(context: dg.AssetExecutionContext, config: ViralThresholds, la
     changed = run.write_table(storage, "viral_moments", moments, datetime.now(timezone.utc))
 
     def draw() -> dict[str, bytes]:
+        if moments.empty:  # nothing to draw: matplotlib is not even imported
+            return {}
         from .analytics.plots import plot_moment
 
         charts = {}
@@ -282,6 +284,8 @@ def forecasts(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mater
     changed = run.write_table(storage, "forecasts", predicted, datetime.now(timezone.utc))
 
     def draw() -> dict[str, bytes]:
+        if predicted.empty:
+            return {}
         from .analytics.plots import plot_forecast
 
         history = pd.concat(inputs, ignore_index=True)

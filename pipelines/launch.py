@@ -122,7 +122,9 @@ def run_job(settings: Settings, job_name: str, *, asset_selection: Iterable[dg.A
 def _outcome(inst: dg.DagsterInstance, run_id: str) -> RunOutcome:
     run = inst.get_run_by_id(run_id)
     outcome = RunOutcome(run_id, run is not None and run.is_success)
-    for record in inst.all_logs(run_id):
+    kinds = {dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.STEP_FAILURE,
+             dg.DagsterEventType.ASSET_CHECK_EVALUATION}
+    for record in inst.all_logs(run_id, of_type=kinds):
         event = record.dagster_event
         if event is None:
             continue

@@ -68,6 +68,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import logging
 import math
 import os
@@ -574,8 +575,14 @@ def summarise(backtest: pd.DataFrame, horizon: int = 28, min_history_days: int =
 # ------------------------------------------------------------------------------------- threads
 
 
-def _openblas_thread_controls() -> Iterator[tuple]:
-    """(get, set) for every OpenBLAS already loaded in this process (numpy's and scipy's); Linux only."""
+@functools.lru_cache(maxsize=1)
+def _openblas_thread_controls() -> tuple[tuple, ...]:
+    """(get, set) for every OpenBLAS already loaded in this process (numpy's and scipy's); Linux
+    only. Looked up once: reading /proc/self/maps on every fit cost more than small fits do."""
+    return tuple(_find_openblas())
+
+
+def _find_openblas() -> Iterator[tuple]:
     try:
         with open("/proc/self/maps") as maps:
             paths = {line.split()[-1] for line in maps if "openblas" in line.rsplit("/", 1)[-1].lower()}
