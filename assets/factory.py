@@ -230,7 +230,7 @@ def staging_asset(source: Source) -> dg.AssetsDefinition:
         reprocess = context.run.tags.get(REPROCESS_TAG) == "true"
         results = house.lake.stage(source=source.name, datasets=[d.name for d in selected], reprocess=reprocess)
         manifest = house.lake.manifest()
-        files = house.lake.loaded_files() if len(manifest) else manifest
+        files = house.lake.loaded_files(manifest)
         checks_wanted = context.selected_asset_check_keys
         for ds in selected:
             key = staging_key(source.name, ds.name)

@@ -82,8 +82,8 @@ class Lake:
         return staging.stage(self.storage, self.log, self.sources, reprocess=reprocess, source=source,
                              datasets=datasets, validate=self.validate)
 
-    def loaded_files(self) -> pd.DataFrame:
-        return staging.loaded_files(self.log)
+    def loaded_files(self, manifest: pd.DataFrame | None = None) -> pd.DataFrame:
+        return staging.loaded_files(self.log if manifest is None else manifest)
 
     def loaded_shas(self) -> dict[tuple[str, str], list[str]]:
         return staging.loaded_shas(self.log)
