@@ -9,6 +9,7 @@ a daemon started by ``soundlake ui`` is not involved.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import uuid
@@ -36,8 +37,19 @@ def instance_home(settings: Settings) -> Path:
 
 
 def instance(settings: Settings) -> dg.DagsterInstance:
+    """The instance under ``$SOUNDLAKE_HOME/dagster`` (``dagster.yaml`` there names its folders by
+    ``$DAGSTER_HOME``, set while it loads, as ``soundlake ui`` sets it for the webserver)."""
     _fast_sqlite()
-    return dg.DagsterInstance.from_config(str(instance_home(settings)))
+    home = str(instance_home(settings))
+    saved = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = home
+    try:
+        return dg.DagsterInstance.from_config(home)
+    finally:
+        if saved is None:
+            del os.environ["DAGSTER_HOME"]
+        else:
+            os.environ["DAGSTER_HOME"] = saved
 
 
 _LISTENING: list[bool] = []
