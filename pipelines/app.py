@@ -14,7 +14,7 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
-from assets.factory import BATCH_TAG
+from assets.factory import BATCH_TAG, LANDING_OP
 from assets.lake import FileResult
 from assets.lakehouse import Lakehouse
 from assets.model import TABLES
@@ -80,6 +80,8 @@ def ingest(house: Lakehouse, paths: Iterable[Path], *, source: str | None = None
         return Outcome(refused)
     selection = ingest_selection({(i.source, i.dataset) for i in landed}, house.lake.changes(landed))
     run = launch.run_job(house.settings, INGEST_JOB, run_id=run_id, asset_selection=selection,
+                         # its own landings only: drops waiting in landing are the sensor's to announce
+                         run_config={"ops": {LANDING_OP: {"config": {"keys": []}}}},
                          tags={BATCH_TAG: run_id, "soundlake/files": str(len(landed))})
     rows = house.lake.manifest().set_index("landing_id")
     results = []

@@ -190,6 +190,18 @@ def test_a_quarantined_file_shows_in_the_run_and_alerts(local_env, tmp_path, htt
     assert any("dk_bank_details_20250516_090000.tsv" in t for t in ids), posted
 
 
+def test_a_cli_run_takes_only_its_own_files(local_env, tmp_path):
+    """A drop waiting in landing is the sensor's to announce: the CLI's run leaves it there."""
+    house = Lakehouse.from_env()
+    house.storage.put("landing", "phone/dk_bank_details_20250601_090000.tsv", _statement([("2025-04", "2025-06-01")]))
+    mine = tmp_path / "dk_bank_details_20250515_090000.tsv"
+    mine.write_bytes(_statement([("2025-03", "2025-05-10")]))
+    result = run("ingest", mine, "--json")
+    assert result.exit_code == 0, result.output
+    assert [o.key for o in house.storage.list("landing")] == ["phone/dk_bank_details_20250601_090000.tsv"]
+    assert query("SELECT DISTINCT strftime(sale_month, '%Y-%m') AS m FROM fct_royalties") == [{"m": "2025-03"}]
+
+
 # --- instances: SQLite (the default) and PostgreSQL ------------------------------------------------------
 
 
