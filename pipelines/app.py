@@ -83,22 +83,12 @@ def ingest(house: Lakehouse, paths: Iterable[Path], *, source: str | None = None
                          # its own landings only: drops waiting in landing are the sensor's to announce
                          run_config={"ops": {LANDING_OP: {"config": {"keys": []}}}},
                          tags={BATCH_TAG: run_id, "soundlake/files": str(len(landed))})
-    rows = house.lake.manifest().set_index("landing_id")
-    results = []
-    for item in landed:
-        r = rows.loc[item.landing_id] if item.landing_id in rows.index else None
-        if r is None or r["status"] == "landed":  # the run failed before taking it: it waits in landing
-            results.append(FileResult(item.path, None if item.source.startswith("_") else item.source,
-                                      None if item.dataset.startswith("_") else item.dataset, item.sha256,
-                                      "landed", None, "still in landing: the run did not take it (see the run's error)"))
-            continue
-        results.append(FileResult(item.path, _value(r["source"]), _value(r["dataset"]), _value(r["sha256"]),
-                                  r["status"], None if pd.isna(r["rows"]) else int(r["rows"]), _value(r["reason"])))
+    rows = {r["landing_id"]: r for r in house.lake.manifest().to_dict("records")}
+    results = [FileResult.of(item.path, rows[item.landing_id]) for item in landed]
+    for r in results:
+        if r.status == "landed":  # the run failed before taking it: it waits in landing
+            r.reason = "still in landing: the run did not take it (see the run's error)"
     return Outcome(refused + results, run)
-
-
-def _value(v):
-    return None if v is None or (not isinstance(v, str) and pd.isna(v)) else v
 
 
 def reprocess(house: Lakehouse, source: str | None = None) -> Outcome:
@@ -109,9 +99,7 @@ def reprocess(house: Lakehouse, source: str | None = None) -> Outcome:
     if current.empty:
         return Outcome([], run)
     mine = current[(current["recorded_at"] >= started) & current["status"].isin(["loaded", "quarantined", "unused"])]
-    results = [FileResult(r.original_name, _value(r.source), _value(r.dataset), r.sha256, r.status,
-                          None if pd.isna(r.rows) else int(r.rows), _value(r.reason))
-               for r in mine.itertuples(index=False)]
+    results = [FileResult.of(r["original_name"], r) for r in mine.to_dict("records")]
     return Outcome(results, run)
 
 

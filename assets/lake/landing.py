@@ -54,6 +54,13 @@ class FileResult:
     def to_json(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def of(cls, path: str, row: Mapping) -> "FileResult":
+        """The result a manifest row (a dict, or a pandas row with its missing values) records."""
+        r = clean(dict(row))
+        return cls(path, r["source"], r["dataset"], r["sha256"], r["status"],
+                   None if r["rows"] is None else int(r["rows"]), r["reason"])
+
 
 @dataclass
 class Landed:
@@ -73,6 +80,17 @@ class Landed:
     @property
     def name(self) -> str:
         return PurePosixPath(self.key).name
+
+    @classmethod
+    def from_claim(cls, key: str, batch: str | None, claim: dict | None, sha256: str | None = None,
+                   size: int | None = None) -> "Landed":
+        """The landing at ``key`` as its ``landed`` manifest row says (a new landing without one)."""
+        src, ds, _ = key.split("/")
+        if claim is None:
+            return cls(uuid.uuid4().hex, key, key, src, ds, batch, None, {}, sha256, size)
+        return cls(claim["landing_id"], key, key, claim["source"] or src, claim["dataset"] or ds, batch,
+                   _date(claim["as_of"]), json.loads(claim["options"]) if claim["options"] else {},
+                   claim["sha256"] or sha256, claim["size"] if claim["size"] is not None else size)
 
     def row(self, landed_at: datetime | None = None) -> dict:
         """The manifest row that records this landing (status ``landed``)."""
@@ -170,7 +188,7 @@ class Landing:
 
     def land(self, shown: str, name: str, data: bytes, *, source: str | None, as_of: date | None,
              options: Mapping[str, str], batch: str | None, landed: list[Landed], refused: list[FileResult],
-             taken: set[str], landing_id: str | None = None, dry_run: bool = False) -> None:
+             taken: set[str], dry_run: bool = False) -> None:
         """Put one file (or each member of a zip) into landing; appends to ``landed`` or
         ``refused``. The caller records ``landed`` in the manifest. ``dry_run`` only says where
         the file would go."""
@@ -206,7 +224,7 @@ class Landing:
         taken.add(key)
         if not dry_run:
             self.storage.put("landing", key, data)
-        landed.append(Landed(landing_id or uuid.uuid4().hex, shown, key, src, ds, batch, as_of, dict(options),
+        landed.append(Landed(uuid.uuid4().hex, shown, key, src, ds, batch, as_of, dict(options),
                              hashlib.sha256(data).hexdigest(), len(data)))
 
     def _taken(self) -> set[str]:
@@ -249,19 +267,14 @@ class Landing:
         (source, dataset), content hash and the options of an earlier claim."""
         data = self.storage.get("landing", obj.key)
         if self.is_sorted(obj.key):
-            src, ds, _ = obj.key.split("/")
-            return [Landed(claim["landing_id"] if claim else "", obj.key, obj.key, src, ds, None,
-                           _date(claim["as_of"]) if claim else None,
-                           json.loads(claim["options"]) if claim and claim["options"] else {},
-                           hashlib.sha256(data).hexdigest(), len(data))]
+            return [Landed.from_claim(obj.key, None, claim, hashlib.sha256(data).hexdigest(), len(data))]
+        return self._dry_run(obj.key, data)
+
+    def _dry_run(self, key: str, data: bytes) -> list[Landed]:
         landed: list[Landed] = []
-        self.land(obj.key, PurePosixPath(obj.key).name, data, source=None, as_of=None, options={}, batch=None,
+        self.land(key, PurePosixPath(key).name, data, source=None, as_of=None, options={}, batch=None,
                   landed=landed, refused=[], taken=set(), dry_run=True)
         return landed
-
-    def destinations(self, obj: ObjectInfo) -> set[tuple[str, str]]:
-        """The (source, dataset) pairs an object in landing will land as (zips: their members)."""
-        return {(item.source, item.dataset) for item in self.plan(obj)}
 
     def adopt(self, batch: str, is_active: Callable[[dict], bool], keys: Iterable[str] | None = None,
               allowed: set[str] | None = None) -> tuple[list[Landed], list[FileResult]]:
@@ -282,17 +295,13 @@ class Landing:
                 continue  # ours already (the CLI landed it for this run)
             if claim is not None and is_active(claim):
                 continue  # another run is taking it
-            if allowed is not None and not {src for src, _ in self.destinations(o)} <= allowed:
-                continue  # for a run of other sources
             if self.is_sorted(o.key):
-                src, ds, _ = o.key.split("/")
-                item = Landed(claim["landing_id"] if claim else uuid.uuid4().hex, o.key, o.key, src, ds, batch,
-                              _date(claim["as_of"]) if claim else None,
-                              json.loads(claim["options"]) if claim and claim["options"] else {},
-                              claim["sha256"] if claim else None, o.size)
-                landed.append(item)
+                if allowed is None or o.key.split("/")[0] in allowed:  # else: for a run of other sources
+                    landed.append(Landed.from_claim(o.key, batch, claim, size=o.size))
                 continue
             data = self.storage.get("landing", o.key)
+            if allowed is not None and not {i.source for i in self._dry_run(o.key, data)} <= allowed:
+                continue  # for a run of other sources
             taken.discard(o.key)
             before = len(landed)
             self.land(o.key, PurePosixPath(o.key).name, data, source=None, as_of=None, options={}, batch=batch,
@@ -311,11 +320,9 @@ class Landing:
         for key, r in claims:
             if r["batch"] != batch or key not in present:
                 continue
-            src, ds = r["source"] or UNIDENTIFIED, r["dataset"] or UNIDENTIFIED
-            if wanted is not None and src not in wanted:
-                continue
-            out.append(Landed(r["landing_id"], key, key, src, ds, batch, _date(r["as_of"]),
-                              json.loads(r["options"]) if r["options"] else {}, r["sha256"], r["size"]))
+            item = Landed.from_claim(key, batch, r)
+            if wanted is None or item.source in wanted:
+                out.append(item)
         return out
 
 

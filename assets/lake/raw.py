@@ -9,6 +9,7 @@ landing is marked ``superseded``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import date, datetime, timezone
@@ -66,7 +67,7 @@ def to_raw(storage: LakeStorage, manifest: Manifest, sources: Mapping[str, Sourc
             data = storage.get("landing", item.key)
         except FileNotFoundError:  # taken by another run meanwhile
             continue
-        sha = item.sha256 if item.sha256 and len(data) == item.size else _sha(data)
+        sha = item.sha256 if item.sha256 and len(data) == item.size else hashlib.sha256(data).hexdigest()
         now = utcnow()
         src = None if item.source == UNIDENTIFIED else item.source
         ds = None if item.dataset == UNIDENTIFIED else item.dataset
@@ -105,8 +106,7 @@ def to_raw(storage: LakeStorage, manifest: Manifest, sources: Mapping[str, Sourc
                     "NAME, or add a source module, then run `soundlake reprocess`"))
             known[sha] = row
         rows.append(row)
-        results.append(FileResult(item.path, row["source"], row["dataset"], sha, row["status"], row["rows"],
-                                  row["reason"]))
+        results.append(FileResult.of(item.path, row))
     manifest.append(rows)  # recorded before landing is emptied: a crash in between leaves a duplicate, never a loss
     for item in landed:
         storage.delete("landing", item.key)
@@ -130,15 +130,9 @@ def recheck_unidentified(storage: LakeStorage, manifest: Manifest, sources: Mapp
         if identify(sources, row["original_name"], read_raw(storage, row["raw_key"])[:SNIFF_BYTES]) is not None:
             continue
         rows.append(row)
-        results.append(FileResult(row["original_name"], None, None, row["sha256"], "quarantined", None, row["reason"]))
+        results.append(FileResult.of(row["original_name"], row))
     manifest.append(rows)
     return results
-
-
-def _sha(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
 
 
 def _retry_with_new_context(prior: dict, row: dict) -> bool:

@@ -77,8 +77,7 @@ def stage(storage: LakeStorage, manifest: Manifest, sources: Mapping[str, Source
             continue  # its source module is gone: nothing can parse it now
         stage_one(storage, sources, row, validate=validate)
         rows.append(row)
-        results[row["sha256"]] = FileResult(row["original_name"], row["source"], row["dataset"], row["sha256"],
-                                            row["status"], row["rows"], row["reason"])
+        results[row["sha256"]] = FileResult.of(row["original_name"], row)
     manifest.append(rows)
     return results
 
