@@ -7,6 +7,7 @@ variable when a run uses the resource, never at import (see resources/settings.p
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Optional
 
@@ -38,6 +39,19 @@ class LakeResource(dg.ConfigurableResource):
     s3_secure: Optional[str] = None  # true|false
     s3_region: Optional[str] = None
     s3_bucket_prefix: Optional[str] = None
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext):
+        """A run holds the lake lock from start to end (resources/lock.py): one writer at a time.
+        A sensor's evaluation (no run) only reads and never takes it."""
+        if getattr(context, "dagster_run", None) is None:
+            yield self
+            return
+        from .lock import lake_lock
+
+        log = getattr(context, "log", None)
+        with lake_lock(self.settings(), on_wait=(log.info if log is not None else None)):
+            yield self
 
     def settings(self) -> Settings:
         env = dict(os.environ)
