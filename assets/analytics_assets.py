@@ -34,6 +34,7 @@ from .analytics.markets import MarketConfig
 from .analytics.revenue import RevenueConfig
 from .analytics.viral import ViralConfig
 from .factory import WAREHOUSE_KEY, curated_schema, preview
+from .lake.state import mark_analytics
 from .lakehouse import Lakehouse
 from .model import ANALYTICS_TABLES
 
@@ -300,16 +301,16 @@ def forecasts(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mater
 
 
 @dg.asset(key=_key("kpis"), group_name="analytics", kinds={"duckdb", "sql"}, deps=[WAREHOUSE_KEY],
-          description="The KPIs (sql/kpis/, docs/kpis.md): the warehouse table `kpis`, rebuilt with its small "
-                      "input tables from the curated model.")
+          description="The KPIs (sql/kpis/, docs/kpis.md): `curated/kpis/data.parquet` (the warehouse's view "
+                      "`kpis`), computed with its small input tables from the curated model.")
 def kpis(lake: LakeResource) -> dg.MaterializeResult:
-    from .kpis import TABLE, build_kpis
+    from .kpis import TABLE, build_kpis, kpis_parquet
 
-    con = lake.warehouse().connect()
-    try:
-        frame = build_kpis(con)
-    finally:
-        con.close()
+    with lake.warehouse().connect(read_only=True) as con:
+        frame = build_kpis(con, store=False)
+    storage = lake.storage()
+    storage.put("curated", f"{TABLE}/data.parquet", kpis_parquet(frame))
+    mark_analytics(storage, TABLE)
     heads = frame[frame["breakdown"].isna() | frame["breakdown"].fillna("").str.startswith(("no data:", "error:"))]
     return dg.MaterializeResult(metadata={
         "dagster/row_count": dg.MetadataValue.int(len(frame)),

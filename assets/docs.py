@@ -192,11 +192,15 @@ def _fed_by(table: str) -> list[str]:
 
 
 def _curated(table: CuratedTable) -> list[str]:
-    if table.partition_by:
-        partitioning = (f"one Parquet file per month of `{table.partition_by}`: "
-                        f"`curated/{table.name}/month=YYYY-MM/data.parquet`")
-    else:
+    if table.name in ANALYTICS_TABLES:
         partitioning = f"none: one Parquet file, `curated/{table.name}/data.parquet`"
+    elif table.partition_by:
+        partitioning = (f"one Parquet file per month of `{table.partition_by}`, named by its content: "
+                        f"`curated/{table.name}/month=YYYY-MM/part-<hash>.parquet` (the current files: "
+                        f"`curated/_state/{table.name}.json`)")
+    else:
+        partitioning = (f"none: one Parquet file named by its content, `curated/{table.name}/part-<hash>.parquet` "
+                        f"(the current one: `curated/_state/{table.name}.json`)")
     fed_by = _fed_by(table.name)
     analytics = table.name in ANALYTICS_TABLES
     lines = [

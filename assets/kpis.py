@@ -45,6 +45,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from assets.generated import write_or_check
 
@@ -55,9 +56,12 @@ KPI_DIR = ROOT / "sql" / "kpis"
 INPUT_DIR = KPI_DIR / "inputs"
 DOC_PATH = ROOT / "docs" / "kpis.md"
 
-TABLE = "kpis"
+TABLE = "kpis"  # curated/kpis/data.parquet, a view of the warehouse
 COLUMNS = ("kpi", "value", "unit", "period", "as_of", "artist", "breakdown")
 RESULT_COLUMNS = ("value", "period", "as_of", "artist", "breakdown")
+KPIS_SCHEMA = pa.schema([("kpi", pa.string()), ("value", pa.float64()), ("unit", pa.string()),
+                         ("period", pa.string()), ("as_of", pa.date32()), ("artist", pa.string()),
+                         ("breakdown", pa.string())])
 # the order topics are shown in (docs, CLI); a KPI's topic must be one of these
 TOPICS = {
     "revenue": "Revenue (royalty statements)",
@@ -270,9 +274,11 @@ def _relations(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 def build_inputs(con: duckdb.DuckDBPyConnection, inputs: list[InputDef] | None = None, *,
-                 strict: bool = False) -> dict[str, str]:
-    """(Re)create every input table. Returns ``{input: reason}`` for those that could not be built."""
+                 strict: bool = False, temp: bool = False) -> dict[str, str]:
+    """(Re)create every input table (``temp``: as temporary tables, on a read-only connection).
+    Returns ``{input: reason}`` for those that could not be built."""
     failed: dict[str, str] = {}
+    kind = "TEMP TABLE" if temp else "TABLE"
     for d in inputs if inputs is not None else discover_inputs():
         absent = [t for t in d.tables if t not in _relations(con)]
         if absent:
@@ -280,7 +286,7 @@ def build_inputs(con: duckdb.DuckDBPyConnection, inputs: list[InputDef] | None =
             con.execute(f'DROP TABLE IF EXISTS "{d.name}"')
             continue
         try:
-            con.execute(f'CREATE OR REPLACE TABLE "{d.name}" AS {d.sql}')
+            con.execute(f'CREATE OR REPLACE {kind} "{d.name}" AS {d.sql}')
         except duckdb.Error as exc:
             if strict:
                 raise KpiError(f"input {d.name} ({d.path.name}) failed: {exc}") from exc
@@ -325,16 +331,20 @@ def run_kpi(con: duckdb.DuckDBPyConnection, kpi: KpiDef, inputs: list[InputDef] 
 
 
 def build_kpis(con: duckdb.DuckDBPyConnection, *, strict: bool = False, kpi_dir: Path | None = None,
-               input_dir: Path | None = None) -> pd.DataFrame:
-    """Build the inputs, run every KPI, and (re)create the table ``kpis``. Returns its rows."""
+               input_dir: Path | None = None, store: bool = True) -> pd.DataFrame:
+    """Build the inputs, run every KPI, and (with ``store``) (re)create the table ``kpis``.
+    Returns its rows. Without ``store`` the inputs are temporary tables, so a read-only
+    connection to the warehouse serves (the lake keeps the rows: :func:`kpis_parquet`)."""
     inputs = discover_inputs(input_dir)
     kpis = discover(kpi_dir)
-    build_inputs(con, inputs, strict=strict)
+    build_inputs(con, inputs, strict=strict, temp=not store)
     rows: list[tuple] = []
     for kpi in kpis:
         rows += run_kpi(con, kpi, inputs, strict=strict)
     frame = pd.DataFrame(rows, columns=list(COLUMNS), dtype=object)  # None stays None in text columns
     frame["value"] = frame["value"].astype("float64")
+    if not store:
+        return frame
     con.register("_kpis_new", frame)
     try:
         con.execute(
@@ -345,6 +355,19 @@ def build_kpis(con: duckdb.DuckDBPyConnection, *, strict: bool = False, kpi_dir:
     finally:
         con.unregister("_kpis_new")
     return frame
+
+
+def kpis_parquet(frame: pd.DataFrame) -> bytes:
+    """The KPI rows as the Parquet file ``curated/kpis/data.parquet``."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame.assign(as_of=pd.to_datetime(frame["as_of"]).dt.date)[list(COLUMNS)],
+                                 schema=KPIS_SCHEMA, preserve_index=False)
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    return buf.getvalue()
 
 
 # --- docs/kpis.md -------------------------------------------------------------------------------

@@ -24,12 +24,15 @@ from assets.analytics_assets import ANALYTICS_ASSETS, REPORT_KEY
 from assets.factory import (
     REPROCESS_TAG,
     UNIDENTIFIED_NAME,
+    WAREHOUSE_KEY,
     build_assets,
+    curated_key,
     landing_key,
     raw_key,
     staging_key,
 )
 from assets.lake import UNIDENTIFIED
+from assets.lake.state import Staleness
 
 INGEST_JOB = "ingest"
 REPROCESS_JOB = "reprocess"
@@ -67,6 +70,13 @@ archive_job = dg.define_asset_job(ARCHIVE_JOB, selection=dg.AssetSelection.group
 
 JOBS = [ingest_job, reprocess_job, analytics_job, report_job, archive_job]
 
+# the analytics tables the ingest job keeps current (group ``analytics``; the asset ``analytics/<t>``
+# makes ``t``). ``alerts`` is not one: it is the log of what was sent (written only when a channel
+# is configured), and it runs after any analytics table a run rebuilds.
+INGEST_ANALYTICS = tuple(sorted(
+    key.path[1] for a in ANALYTICS_ASSETS for key in a.keys
+    if a.group_names_by_key.get(key) == "analytics" and len(key.path) == 2 and key.path[1] != "alerts"))
+
 
 @functools.lru_cache(maxsize=1)
 def _graph():
@@ -93,6 +103,21 @@ def ingest_selection(destinations: Iterable[tuple[str, str]],
     graph = _graph()
     if staged:
         keys |= (dg.AssetSelection.assets(*staged).downstream() & INGEST_SELECTION).resolve(graph)
+    return sorted(keys, key=lambda k: k.to_user_string())
+
+
+def heal_selection(stale: Staleness) -> list[dg.AssetKey]:
+    """The assets of the ingest job that rebuild what ``stale`` names: stale staging datasets
+    and curated tables with everything downstream; a stale warehouse by itself (re-creating its
+    views changes no table); stale analytics tables with what depends on them."""
+    graph = _graph()
+    known = graph.get_all_asset_keys()
+    seeds = [staging_key(s, d) for s, d in stale.staging] + [curated_key(t) for t in stale.curated]
+    seeds += [dg.AssetKey(["analytics", t]) for t in stale.analytics]
+    seeds = [k for k in seeds if k in known]
+    keys: set[dg.AssetKey] = {WAREHOUSE_KEY} if stale.warehouse else set()
+    if seeds:
+        keys |= (dg.AssetSelection.assets(*seeds).downstream() & INGEST_SELECTION).resolve(graph)
     return sorted(keys, key=lambda k: k.to_user_string())
 
 

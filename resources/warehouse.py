@@ -8,6 +8,8 @@ secret of each connection, never in the warehouse file.
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
@@ -17,10 +19,12 @@ import pyarrow as pa
 if TYPE_CHECKING:
     import pandas as pd
 
+from .faults import checkpoint
 from .settings import Settings
 from .storage import LakeStorage
 
 MANIFEST_GLOB = "_manifest/*.parquet"
+META_TABLE = "_soundlake_build"  # what the warehouse was built from (Warehouse.meta)
 
 
 def sql_literal(value: str) -> str:
@@ -75,6 +79,22 @@ class Warehouse:
         prepare_connection(con, self.settings)
         return con
 
+    def sandbox(self) -> duckdb.DuckDBPyConnection:
+        """A read-only connection that reaches no file but the curated zone and the manifest
+        (DuckDB's ``enable_external_access = false`` with ``allowed_directories``), and whose
+        configuration is locked (no ``SET``, ``LOAD``, ``ATTACH`` of other files). Use with
+        :func:`one_read_statement` for SQL a person typed."""
+        con = self.connect(read_only=True)
+        try:
+            allowed = [self.storage.uri("curated").rstrip("/") + "/", self.storage.uri("raw", "_manifest/")]
+            con.execute("SET allowed_directories = [" + ", ".join(sql_literal(a) for a in allowed) + "]")
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+        except BaseException:
+            con.close()
+            raise
+        return con
+
     def _glob(self, zone: str, prefix: str) -> str:
         return self.storage.uri(zone, prefix)
 
@@ -85,24 +105,40 @@ class Warehouse:
         self,
         tables: Mapping[str, pa.Schema],
         *,
+        files: Mapping[str, Sequence[str]] | None = None,
         single_file: Iterable[str] = (),
         manifest: pa.Schema | None = None,
         reference: Mapping[str, Callable[[], "pd.DataFrame"]] | None = None,
         sql_files: Sequence[Path] = (),
+        meta: Mapping[str, str] | None = None,
     ) -> list[str]:
-        """(Re)create a view per table over ``curated/<table>/**/*.parquet`` (an empty view of
-        the table's schema while it has no file), ``lake_files_history`` over the manifest log
-        when ``manifest`` is given, the small ``reference`` tables, then ``sql_files``
-        (:func:`run_sql_files`). A table in ``single_file`` is one file its writer replaces: it
-        is started empty, so its view reads that file from the start. Returns the names made."""
+        """Publish a new warehouse: a view per table — over exactly ``files[name]`` (keys in
+        curated: one committed version of the table) when given, else over
+        ``curated/<table>/**/*.parquet`` — (an empty view of the table's schema while it has no
+        file), ``lake_files_history`` over the manifest log when ``manifest`` is given, the small
+        ``reference`` tables, then ``sql_files`` (:func:`run_sql_files`), and ``meta`` (what it
+        was built from, :meth:`meta`). A table in ``single_file`` is one file its writer
+        replaces: it is started empty, so its view reads that file from the start.
+
+        The new warehouse is built in a file of its own and then renamed over the old one, so a
+        reader never sees half of it and an open connection (an analyst's) neither blocks the
+        refresh nor breaks: it keeps reading the warehouse it opened. Returns the names made."""
         views = []
-        con = self.connect()
+        files = files or {}
+        for name in single_file:
+            if not self._has("curated", f"{name}/"):
+                self.storage.put("curated", f"{name}/data.parquet", _empty_parquet(tables[name]))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".tmp-{uuid.uuid4().hex}-{self.path.name}")
+        con = duckdb.connect(str(tmp))
         try:
-            for name in single_file:
-                if not self._has("curated", f"{name}/"):
-                    self.storage.put("curated", f"{name}/data.parquet", _empty_parquet(tables[name]))
+            prepare_connection(con, self.settings)
             for name, schema in tables.items():
-                if self._has("curated", f"{name}/"):
+                if name in files:
+                    uris = [self.storage.uri("curated", k) for k in files[name]]
+                    body = (f"SELECT * FROM read_parquet([{', '.join(sql_literal(u) for u in uris)}], "
+                            "union_by_name = true, hive_partitioning = false)") if uris else empty_select(schema)
+                elif self._has("curated", f"{name}/"):
                     body = (f"SELECT * FROM read_parquet({sql_literal(self._glob('curated', name + '/**/*.parquet'))}, "
                             "union_by_name = true, hive_partitioning = false)")
                 else:
@@ -124,9 +160,57 @@ class Warehouse:
                 views.append(name)
             for sql_file in run_sql_files(con, list(sql_files)):
                 views.append(sql_file.stem)
+            con.execute(f"CREATE TABLE {META_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR)")
+            con.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)", sorted((meta or {}).items()))
+            con.close()
+            checkpoint("warehouse")
+            os.chmod(tmp, 0o600)  # the warehouse reads personal data: its owner's only
+            os.replace(tmp, self.path)
         finally:
             con.close()
+            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+                leftover.unlink(missing_ok=True)
         return views
+
+    def meta(self) -> dict[str, str] | None:
+        """What the warehouse says it was built from (None: no warehouse, or one from before
+        warehouses said so)."""
+        if not self.path.exists():
+            return None
+        try:
+            con = duckdb.connect(str(self.path), read_only=True)
+        except duckdb.Error:
+            return None
+        try:
+            return dict(con.execute(f"SELECT key, value FROM {META_TABLE}").fetchall())
+        except duckdb.CatalogException:
+            return None
+        finally:
+            con.close()
+
+
+class QueryRefused(ValueError):
+    """SQL a person typed that is not one read-only statement."""
+
+
+READ_STATEMENTS = ("SELECT", "EXPLAIN")
+
+
+def one_read_statement(con: duckdb.DuckDBPyConnection, sql: str) -> str:
+    """``sql`` when it is exactly one read-only statement (a SELECT — with WITH, FROM-first,
+    DESCRIBE, SHOW, SUMMARIZE, PRAGMA of a table function — or an EXPLAIN); otherwise
+    :class:`QueryRefused` saying why. COPY, EXPORT, ATTACH, INSTALL, LOAD, SET, CALL, CREATE,
+    INSERT, UPDATE, DELETE and the rest are refused."""
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryRefused(f"the SQL does not parse: {exc}") from None
+    if len(statements) != 1:
+        raise QueryRefused(f"one statement at a time, please ({len(statements)} given)")
+    kind = statements[0].type.name
+    if kind not in READ_STATEMENTS:
+        raise QueryRefused(f"{kind} statements are refused: `soundlake query` only reads (SELECT, EXPLAIN)")
+    return sql
 
 
 def _empty_parquet(schema: pa.Schema) -> bytes:
@@ -179,3 +263,5 @@ def prepare_connection(con: duckdb.DuckDBPyConnection, settings: Settings) -> No
         f"ENDPOINT {sql_literal(s3.endpoint)}, REGION {sql_literal(s3.region)}, "
         f"URL_STYLE 'path', USE_SSL {'true' if s3.secure else 'false'})"
     )
+    con.execute(f"SET http_timeout = {max(1, int(s3.read_timeout))}")
+    con.execute(f"SET http_retries = {int(s3.retries)}")

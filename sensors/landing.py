@@ -8,7 +8,8 @@ next ticks do not announce it again while its run is queued; an object still unc
 later (its run failed before taking it) is announced again. The run request selects the sources
 the objects belong to and what depends on them, and lists the objects in the run config of
 ``landing``, which claims them (a drop outside ``<source>/<dataset>/`` is sorted there by that
-run, so sorting never starts a second run).
+run, so sorting never starts a second run). Derived tables an interrupted run left stale are
+added to the selection (assets/lake/state.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import dagster as dg
 
 from assets.factory import LANDING_OP, claim_checker
 from assets.lakehouse import Lakehouse
-from pipelines.jobs import INGEST_JOB, ingest_selection
+from pipelines.jobs import INGEST_ANALYTICS, INGEST_JOB, heal_selection, ingest_selection
 from resources.lake_resource import LakeResource
 
 REANNOUNCE_AFTER_S = 3600
@@ -57,9 +58,12 @@ def landing_sensor(context: dg.SensorEvaluationContext, lake: LakeResource):
     keys = sorted(o.key for o in fresh)
     digest = hashlib.sha256("\n".join(f"{o.key}@{o.size}@{o.modified.isoformat()}" for o in fresh).encode()).hexdigest()
     context.update_cursor(json.dumps(cursor))
+    # what an interrupted run left stale is rebuilt by this run too (assets/lake/state.py)
+    selection = set(ingest_selection(destinations, house.lake.changes(planned))) | set(
+        heal_selection(house.stale(INGEST_ANALYTICS)))
     return dg.RunRequest(
         run_key=f"landing-{digest[:16]}",
-        asset_selection=ingest_selection(destinations, house.lake.changes(planned)),
+        asset_selection=sorted(selection, key=lambda k: k.to_user_string()),
         run_config={"ops": {LANDING_OP: {"config": {"keys": keys}}}},
         tags={"soundlake/trigger": "landing", "soundlake/files": str(len(fresh))},
     )

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from assets.model import ANALYTICS_TABLES, CuratedTable
+from resources.faults import checkpoint
 from resources.storage import LakeStorage
 
 from .anomalies import AnomalyConfig, detect_anomalies
@@ -66,15 +67,20 @@ def table_bytes(table: CuratedTable, df: pd.DataFrame, created_at: datetime) -> 
 def write_table(storage: LakeStorage, name: str, df: pd.DataFrame, created_at: datetime) -> bool:
     """Replace the table's file, unless only ``created_at`` would change: a run over unchanged
     inputs leaves the lake byte for byte as it was. Returns whether the file changed."""
+    from assets.lake.state import mark_analytics
+
     key = f"{name}/data.parquet"
     data = table_bytes(ANALYTICS_TABLES[name], df, created_at)
+    changed = True
     if storage.stat("curated", key) is not None:
         old = pq.read_table(io.BytesIO(storage.get("curated", key))).drop_columns(["created_at"])
         new = pq.read_table(io.BytesIO(data)).drop_columns(["created_at"])
-        if old.schema.equals(new.schema) and old.to_pandas().equals(new.to_pandas()):  # NaN == NaN here
-            return False
-    storage.put("curated", key, data)
-    return True
+        changed = not (old.schema.equals(new.schema) and old.to_pandas().equals(new.to_pandas()))  # NaN == NaN here
+    if changed:
+        storage.put("curated", key, data)
+    checkpoint("analytics")
+    mark_analytics(storage, name)  # computed from the warehouse as it is now (assets/lake/state.py)
+    return changed
 
 
 def detect(series: pd.DataFrame, config: AnalyticsConfig = AnalyticsConfig()) -> dict[str, pd.DataFrame]:  # noqa: B008

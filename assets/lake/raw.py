@@ -18,6 +18,7 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
+from resources.faults import checkpoint
 from resources.storage import LakeStorage
 
 from ..sources import Source
@@ -98,6 +99,7 @@ def to_raw(storage: LakeStorage, manifest: Manifest, sources: Mapping[str, Sourc
             ext = "".join(PurePosixPath(item.name).suffixes[-1:]).lower() or ".bin"
             raw_key = f"{item.source}/{item.dataset}/{now:%Y}/{now:%m}/{sha}{ext}"
             storage.put("raw", raw_key, data)
+            checkpoint("raw")
             row["raw_key"] = raw_key
             if src is None:
                 row.update(status="quarantined", reason=(

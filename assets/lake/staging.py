@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from resources.faults import checkpoint
 from resources.storage import LakeStorage
 
 from .. import quality
@@ -76,6 +77,7 @@ def stage(storage: LakeStorage, manifest: Manifest, sources: Mapping[str, Source
         if row["source"] not in sources:
             continue  # its source module is gone: nothing can parse it now
         stage_one(storage, sources, row, validate=validate)
+        checkpoint("staging")
         rows.append(row)
         results[row["sha256"]] = FileResult.of(row["original_name"], row)
     manifest.append(rows)
