@@ -19,15 +19,18 @@ from assets.lake import FileResult
 from assets.lakehouse import Lakehouse
 from assets.model import TABLES
 from assets.sources import SOURCES
+from resources.lock import lake_lock
 from resources.settings import Settings
 
 from . import launch
 from .jobs import (
     ANALYTICS_JOB,
+    INGEST_ANALYTICS,
     INGEST_JOB,
     REPORT_JOB,
     REPROCESS_JOB,
     analytics_selection,
+    heal_selection,
     ingest_selection,
     reprocess_selection,
 )
@@ -46,7 +49,9 @@ def lakehouse(settings: Settings | None = None) -> Lakehouse:
 
 def existing(settings: Settings | None = None, *, warehouse: bool = True) -> Lakehouse:
     """The lake to read: :class:`NoLake` when there is none (or, with ``warehouse``, when its
-    warehouse was never built), so a reader never answers from a new empty lake."""
+    warehouse was never built), so a reader never answers from a new empty lake. A warehouse that
+    reads the lake somewhere else (a moved or restored ``SOUNDLAKE_HOME``) is re-created over the
+    lake where it is now before anything reads it."""
     house = Lakehouse.from_settings(settings, create=False)
     where = house.storage.uri("raw") if house.settings.s3 else str(house.settings.home)
     if not house.exists():
@@ -54,8 +59,23 @@ def existing(settings: Settings | None = None, *, warehouse: bool = True) -> Lak
                      f"{house.settings.home}). Run `soundlake ingest PATH` or `soundlake demo` first.")
     if warehouse and not house.settings.warehouse_path.exists():
         raise NoLake(f"the lake at {where} has no warehouse yet ({house.settings.warehouse_path}): its last run "
-                     "did not get that far. Run `soundlake reprocess` (or ingest again) to build it.")
+                     "did not get that far. Run `soundlake repair` to build it.")
+    if house.settings.warehouse_path.exists():
+        meta = house.warehouse.meta()
+        if meta is None or meta.get("root") != house.root():
+            outcome = repair(house)  # a run of the warehouse asset: the views over the lake where it is now
+            if outcome.run is not None and not outcome.run.success:
+                raise NoLake(f"the warehouse reads a lake at {(meta or {}).get('root', 'another place')} and could "
+                             f"not be re-created over {house.root()}: see run {outcome.run.run_id} (soundlake ui)")
+            log.warning("the warehouse read a lake at %s; re-created over %s",
+                        (meta or {}).get("root", "an older layout"), house.root())
     return house
+
+
+def needs_repair(house: Lakehouse) -> list[str]:
+    """Why the lake's derived tables are not what raw says (an interrupted or failed run); empty
+    when they are. What `soundlake status` shows and `soundlake repair` fixes."""
+    return house.stale(INGEST_ANALYTICS).reasons()
 
 
 @dataclass
@@ -64,49 +84,105 @@ class Outcome:
 
     results: list[FileResult] = field(default_factory=list)
     run: launch.RunOutcome | None = None
+    repaired: list[str] = field(default_factory=list)  # derived tables an interrupted run left stale, and why
 
     @property
     def quarantined(self) -> bool:
-        return any(r.status == "quarantined" for r in self.results)
+        return any(r.status == "quarantined" or (r.status == "duplicate" and r.reason and QUARANTINED_COPY in r.reason)
+                   for r in self.results)
+
+
+QUARANTINED_COPY = "which is quarantined"
+
+
+def _explain_duplicates(results: list[FileResult], current: pd.DataFrame) -> None:
+    """A duplicate says what became of the copy already in raw (quarantined, unused, loaded)."""
+    if current.empty:
+        return
+    owners = current[current["status"].isin(["loaded", "quarantined", "unused"])]
+    by_sha = {r["sha256"]: r for r in owners.to_dict("records")}
+    for r in results:
+        owner = by_sha.get(r.sha256) if r.status == "duplicate" else None
+        if owner is None:
+            continue
+        if owner["status"] == "quarantined":
+            r.reason = f"same content as {owner['original_name']}, {QUARANTINED_COPY}: {owner['reason']}"
+        else:
+            r.reason = f"same content as {owner['original_name']}, already in raw ({owner['status']})"
+
+
+def _lock(house: Lakehouse, on_wait=None):
+    return lake_lock(house.settings, house.storage, on_wait=on_wait or (lambda m: log.warning("%s", m)))
 
 
 def ingest(house: Lakehouse, paths: Iterable[Path], *, source: str | None = None, as_of: date | None = None,
-           options: Mapping[str, str] | None = None) -> Outcome:
-    """Land files for a new run, then run the ``ingest`` job of their sources. Results come from
-    the manifest rows of the landings made here."""
-    run_id = launch.new_run_id()
-    landed, refused = house.lake.land_paths(paths, source=source, as_of=as_of, options=options, batch=run_id)
-    if not landed:
-        return Outcome(refused)
-    selection = ingest_selection({(i.source, i.dataset) for i in landed}, house.lake.changes(landed))
-    run = launch.run_job(house.settings, INGEST_JOB, run_id=run_id, asset_selection=selection,
-                         # its own landings only: drops waiting in landing are the sensor's to announce
-                         run_config={"ops": {LANDING_OP: {"config": {"keys": []}}}},
-                         tags={BATCH_TAG: run_id, "soundlake/files": str(len(landed))})
-    rows = {r["landing_id"]: r for r in house.lake.manifest().to_dict("records")}
+           options: Mapping[str, str] | None = None, on_wait=None) -> Outcome:
+    """Land files for a new run, then run the ``ingest`` job of their sources, and rebuild what
+    an interrupted run left stale. Holds the lake lock throughout (a second writer waits).
+    Results come from the manifest rows of the landings made here."""
+    with _lock(house, on_wait):
+        run_id = launch.new_run_id()
+        landed, refused = house.lake.land_paths(paths, source=source, as_of=as_of, options=options, batch=run_id)
+        if not landed and not refused:  # no files at all: nothing to do, and the CLI says so
+            return Outcome()
+        stale = house.stale(INGEST_ANALYTICS)
+        if not landed and not stale:
+            return Outcome(refused)
+        selection = set(heal_selection(stale))
+        config = None
+        regular: set = set()
+        if landed:
+            regular = set(ingest_selection({(i.source, i.dataset) for i in landed}, house.lake.changes(landed)))
+            selection |= regular
+            # its own landings only: drops waiting in landing are the sensor's to announce
+            config = {"ops": {LANDING_OP: {"config": {"keys": []}}}}
+        run = launch.run_job(house.settings, INGEST_JOB, run_id=run_id, run_config=config,
+                             asset_selection=sorted(selection, key=lambda k: k.to_user_string()),
+                             tags={BATCH_TAG: run_id, "soundlake/files": str(len(landed))})
+        current = house.lake.manifest()
+    rows = {r["landing_id"]: r for r in current.to_dict("records")}
     results = [FileResult.of(item.path, rows[item.landing_id]) for item in landed]
     for r in results:
         if r.status == "landed":  # the run failed before taking it: it waits in landing
             r.reason = "still in landing: the run did not take it (see the run's error)"
-    return Outcome(refused + results, run)
+    _explain_duplicates(results, current)
+    # what this run rebuilt only because an earlier run left it stale (not for its own files)
+    return Outcome(refused + results, run, stale.reasons(leave_out={k.to_user_string() for k in regular}))
 
 
-def reprocess(house: Lakehouse, source: str | None = None) -> Outcome:
+def repair(house: Lakehouse, on_wait=None) -> Outcome:
+    """Rebuild exactly what is stale (an interrupted or failed run, deleted files, a moved lake):
+    staging of raw files never parsed, curated tables, the warehouse, the fast analytics."""
+    with _lock(house, on_wait):
+        stale = house.stale(INGEST_ANALYTICS)
+        if not stale:
+            return Outcome()
+        run = launch.run_job(house.settings, INGEST_JOB, asset_selection=heal_selection(stale),
+                             tags={"soundlake/repair": "true"})
+    return Outcome([], run, stale.reasons())
+
+
+def reprocess(house: Lakehouse, source: str | None = None, on_wait=None) -> Outcome:
     """Parse quarantined (and unused) files in raw again, then rebuild what depends on them."""
-    started = datetime.now(timezone.utc)
-    run = launch.run_job(house.settings, REPROCESS_JOB, asset_selection=reprocess_selection(source))
-    current = house.lake.manifest()
+    with _lock(house, on_wait):
+        started = datetime.now(timezone.utc)
+        stale = house.stale(INGEST_ANALYTICS)
+        selection = sorted(set(reprocess_selection(source)) | set(heal_selection(stale)),
+                           key=lambda k: k.to_user_string())
+        run = launch.run_job(house.settings, REPROCESS_JOB, asset_selection=selection)
+        current = house.lake.manifest()
     if current.empty:
-        return Outcome([], run)
+        return Outcome([], run, stale.reasons())
     mine = current[(current["recorded_at"] >= started) & current["status"].isin(["loaded", "quarantined", "unused"])]
     results = [FileResult.of(r["original_name"], r) for r in mine.to_dict("records")]
-    return Outcome(results, run)
+    return Outcome(results, run, stale.reasons())
 
 
 def analytics(house: Lakehouse, *, forecasts: bool = True) -> tuple[dict[str, int], launch.RunOutcome]:
     """Run the ``analytics`` job (without the forecasts: only the analytics every ingest runs).
     Returns rows per analytics table and the run."""
-    run = launch.run_job(house.settings, ANALYTICS_JOB, asset_selection=analytics_selection(forecasts))
+    with _lock(house):
+        run = launch.run_job(house.settings, ANALYTICS_JOB, asset_selection=analytics_selection(forecasts))
     counts = {key.split("/", 1)[1]: int(meta["dagster/row_count"]) for key, meta in run.materializations.items()
               if "dagster/row_count" in meta and key != "analytics/kpis"}
     return counts, run
@@ -116,7 +192,8 @@ def report(house: Lakehouse, report_date: date | None = None) -> tuple[dict, lau
     """Run the ``report`` job for ``report_date`` (today, UTC, by default). Returns the report's
     summary (``uri``, ``date``, period, charts, sections, ...) and the run."""
     config = {"ops": {"analytics__report": {"config": {"date": report_date.isoformat()}}}} if report_date else None
-    run = launch.run_job(house.settings, REPORT_JOB, run_config=config)
+    with _lock(house):
+        run = launch.run_job(house.settings, REPORT_JOB, run_config=config)
     return run.metadata("analytics/report").get("result", {}), run
 
 
@@ -125,16 +202,23 @@ def alerts(house: Lakehouse, *, dry_run: bool = False) -> tuple[dict, launch.Run
     (``{alerts, skipped, already_sent, gave_up, channels, failures, problems, newest_day}``)."""
     from assets.analytics_assets import ALERTS_KEY
 
-    run = launch.run_job(house.settings, ANALYTICS_JOB, asset_selection=[ALERTS_KEY],
-                         run_config={"ops": {"analytics__alerts": {"config": {"dry_run": dry_run}}}})
+    with _lock(house):
+        run = launch.run_job(house.settings, ANALYTICS_JOB, asset_selection=[ALERTS_KEY],
+                             run_config={"ops": {"analytics__alerts": {"config": {"dry_run": dry_run}}}})
     meta = run.metadata(ALERTS_KEY.to_user_string())
     return meta.get("result") or {"error": meta.get("error")}, run
 
 
-def query(house: Lakehouse, sql: str) -> tuple[list[str], list[tuple]]:
-    """Column names and rows (DuckDB's own Python values: ints stay ints, dates stay dates)."""
-    con = house.warehouse.connect(read_only=True)
+def query(house: Lakehouse, sql: str, *, sandbox: bool = False) -> tuple[list[str], list[tuple]]:
+    """Column names and rows (DuckDB's own Python values: ints stay ints, dates stay dates).
+    ``sandbox`` for SQL a person typed: one read-only statement, no file outside the curated zone
+    and the manifest (:meth:`resources.warehouse.Warehouse.sandbox`); else :class:`QueryRefused`."""
+    from resources.warehouse import one_read_statement
+
+    con = house.warehouse.sandbox() if sandbox else house.warehouse.connect(read_only=True)
     try:
+        if sandbox:
+            one_read_statement(con, sql)
         cur = con.execute(sql)
         columns = [d[0] for d in cur.description] if cur.description else []
         return columns, cur.fetchall()

@@ -29,6 +29,8 @@ from rich.table import Table
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_QUARANTINED = 3
+EXIT_UNREACHABLE = 4  # the S3 server cannot be reached (or answers too slowly)
+EXIT_BUSY = 5  # another run held the lake lock longer than SOUNDLAKE_LOCK_TIMEOUT
 REPO_ROOT = Path(__file__).resolve().parents[1]
 QUERY_ROWS_SHOWN = 100  # rows of `soundlake query` in table format without --limit
 CELL_CHARS = 60  # a longer text is cut in table format
@@ -71,6 +73,15 @@ def _report_run(run, as_json: bool) -> None:
         err.print("checks that did not pass: " + ", ".join(run.check_failures))
 
 
+def shown(text) -> str:
+    """Text from outside (a file name, a reason quoting one) as one printable line: control
+    characters (a newline in a file name could forge a result line) are escaped."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def _print_results(results, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([r.to_json() for r in results], indent=2, default=str))
@@ -78,17 +89,39 @@ def _print_results(results, as_json: bool) -> None:
     for r in results:
         what = f"{r.source}/{r.dataset}" if r.source else "?"
         rows = f" {r.rows} rows" if r.rows is not None else ""
-        reason = f" — {r.reason}" if r.reason and r.status != "loaded" else ""
-        click.echo(f"{r.status:<11} {what:<32} {r.path}{rows}{reason}")
+        reason = f" — {shown(r.reason)}" if r.reason and r.status != "loaded" else ""
+        click.echo(f"{r.status:<11} {what:<32} {shown(r.path)}{rows}{reason}")
+
+
+def _print_repaired(reasons, as_json: bool) -> None:
+    if reasons and not as_json:
+        err.print("rebuilt what an interrupted run left stale: " + "; ".join(reasons))
 
 
 def _exit_code(outcome) -> int:
     if outcome.run is not None and not outcome.run.success:
-        return EXIT_FAILED
+        return EXIT_UNREACHABLE if outcome.run.unreachable else EXIT_FAILED
     return EXIT_QUARANTINED if outcome.quarantined else 0
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Errors every command can meet, as one line and a documented exit status."""
+
+    def invoke(self, ctx):
+        from resources.lock import LakeBusy
+        from resources.storage import StorageUnavailable
+
+        try:
+            return super().invoke(ctx)
+        except StorageUnavailable as exc:
+            err.print(f"[bold red]error:[/] {exc}")
+            sys.exit(EXIT_UNREACHABLE)
+        except LakeBusy as exc:
+            err.print(f"[bold red]error:[/] {exc}")
+            sys.exit(EXIT_BUSY)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens, step by step.")
 def main(verbose: bool) -> None:
     """soundlake: every platform's numbers in one lake.
@@ -98,8 +131,10 @@ def main(verbose: bool) -> None:
     SOUNDLAKE_S3_SECURE). Commands that change it run a job of the Dagster graph, recorded in
     $SOUNDLAKE_HOME/dagster: `soundlake ui` shows every run.
 
-    Exit status: 0 done; 1 a run failed (the error is printed); 2 a usage error, or a read
-    command on a home without a lake; 3 a file was quarantined.
+    Exit status: 0 done; 1 a run failed (the error is printed); 2 a usage error, a read
+    command on a home without a lake, or no files to ingest; 3 a file was quarantined (or is a
+    copy of one); 4 the S3 server cannot be reached; 5 another run kept the lake locked longer
+    than SOUNDLAKE_LOCK_TIMEOUT.
     """
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -138,10 +173,39 @@ def ingest(paths, source, as_of, artist, account, track, currency, as_json):
                                  ("currency", currency.upper() if currency else None)) if v}
     with _running("ingest"):
         outcome = app.ingest(app.lakehouse(), list(paths), source=source,
-                             as_of=as_of.date() if as_of else None, options=options)
+                             as_of=as_of.date() if as_of else None, options=options,
+                             on_wait=lambda m: err.print(f"[dim]{m}[/]"))
+    if not outcome.results and outcome.run is None:
+        err.print(f"[bold red]error:[/] no files in {', '.join(shown(p) for p in paths)} "
+                  "(hidden files, starting with '.', are skipped)")
+        sys.exit(EXIT_USAGE)
     _print_results(outcome.results, as_json)
+    _print_repaired(outcome.repaired, as_json)
     _report_run(outcome.run, as_json)
     sys.exit(_exit_code(outcome))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print {stale: [...], run, success} as JSON.")
+def repair(as_json):
+    """Rebuild what an interrupted or failed run, deleted files or a moved lake left stale:
+    staging of raw files never parsed, curated tables, the warehouse, the KPIs and the fast
+    analytics — exactly those, from raw. Every ingest and the sensor's runs do this too."""
+    from . import app
+
+    house = _existing(warehouse=False)
+    with _running("repair"):
+        outcome = app.repair(house, on_wait=lambda m: err.print(f"[dim]{m}[/]"))
+    if as_json:
+        click.echo(json.dumps({"stale": outcome.repaired, "run": outcome.run.run_id if outcome.run else None,
+                               "success": outcome.run.success if outcome.run else True}, indent=2))
+    elif not outcome.repaired:
+        click.echo("nothing to repair: every derived table is what raw says it should be")
+    else:
+        for line in outcome.repaired:
+            click.echo(f"rebuilt {shown(line)}")
+    _report_run(outcome.run, as_json)
+    sys.exit(EXIT_FAILED if outcome.run is not None and not outcome.run.success else 0)
 
 
 @main.command()
@@ -158,8 +222,9 @@ def reprocess(source, as_json):
         raise click.BadParameter(f"unknown source {source!r}; known: {', '.join(sorted(SOURCES))}", param_hint="--source")
     house = _existing(warehouse=False)
     with _running("reprocess"):
-        outcome = app.reprocess(house, source)
+        outcome = app.reprocess(house, source, on_wait=lambda m: err.print(f"[dim]{m}[/]"))
     _print_results(outcome.results, as_json)
+    _print_repaired(outcome.repaired, as_json)
     _report_run(outcome.run, as_json)
     sys.exit(_exit_code(outcome))
 
@@ -171,14 +236,23 @@ def reprocess(source, as_json):
 @click.option("--limit", type=click.IntRange(min=1), default=QUERY_ROWS_SHOWN, show_default=True,
               help="Rows shown in table format.")
 def query(sql, fmt, limit):
-    """Run SQL over the curated model, the analytics and lake_files (DuckDB, read only)."""
+    """Run one SQL statement over the curated model, the analytics and lake_files (DuckDB).
+
+    A sandbox: one read-only statement (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN); no
+    file outside the lake's curated zone and manifest can be read; COPY, EXPORT, ATTACH, INSTALL,
+    LOAD, SET and every statement that writes are refused (exit status 2)."""
     import duckdb
+
+    from resources.warehouse import QueryRefused
 
     from . import app
 
     house = _existing()
     try:
-        columns, rows = app.query(house, sql)
+        columns, rows = app.query(house, sql, sandbox=True)
+    except QueryRefused as exc:
+        err.print(f"[bold red]error:[/] query refused: {exc}")
+        sys.exit(EXIT_USAGE)
     except duckdb.Error as exc:
         raise click.ClickException(f"query failed: {exc}") from None
     if fmt == "csv":
@@ -382,7 +456,9 @@ def status(as_json):
     """Per source: last file, freshness, quarantined and unused files and why, unmapped stores."""
     from . import app
 
-    rows = app.status(_existing(warehouse=False))
+    house = _existing(warehouse=False)
+    rows = app.status(house)
+    repair = app.needs_repair(house)
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
@@ -394,12 +470,14 @@ def status(as_json):
     Console().print(table)
     for r in rows:
         for q in r["quarantined_files"]:
-            click.echo(f"quarantined ({r['source']}): {q['reason']}")
+            click.echo(f"quarantined ({r['source']}): {shown(q['reason'])}")
         for q in r["unused_files"]:
-            click.echo(f"unused ({r['source']}): {q['reason']}")
+            click.echo(f"unused ({r['source']}): {shown(q['reason'])}")
         for u in r["unmapped_stores"]:
             click.echo(f"unmapped store ({r['source']}): {u['store']!r}, {u['lines']} lines, "
                        f"{u['earnings_usd']:.2f} USD: add it to STORE_PLATFORMS in assets/model.py")
+    for line in repair:
+        click.echo(f"needs repair: {shown(line)} — run `soundlake repair` (or ingest again)")
 
 
 @main.command()

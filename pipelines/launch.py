@@ -83,6 +83,12 @@ class RunOutcome:
     failures: list[str] = field(default_factory=list)  # "step: error" of each failed step
     materializations: dict[str, dict] = field(default_factory=dict)  # asset key -> metadata (plain values)
     check_failures: list[str] = field(default_factory=list)  # "asset:check" of checks that did not pass
+    error_classes: set[str] = field(default_factory=set)  # class names of the failed steps' errors
+
+    @property
+    def unreachable(self) -> bool:
+        """Whether the run failed because the S3 server could not be reached."""
+        return not self.success and "StorageUnavailable" in self.error_classes
 
     def metadata(self, key: str) -> dict:
         return self.materializations.get(key, {})
@@ -149,6 +155,8 @@ def _outcome(inst: dg.DagsterInstance, run_id: str) -> RunOutcome:
             while error is not None and error.cause is not None:  # Dagster wraps the op's own exception
                 error = error.cause
             outcome.failures.append(f"{event.step_key}: {(error.message if error else event.message or '').strip()}")
+            if error is not None:
+                outcome.error_classes.add(error.cls_name)
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             if not evaluation.passed:

@@ -15,12 +15,28 @@ class S3Settings:
     secure: bool
     region: str = "us-east-1"
     bucket_prefix: str = ""
+    connect_timeout: float = 5.0  # seconds to open a connection (SOUNDLAKE_S3_CONNECT_TIMEOUT)
+    read_timeout: float = 30.0  # seconds to wait for an answer (SOUNDLAKE_S3_READ_TIMEOUT)
+    retries: int = 2  # retries of a failed request, with backoff (SOUNDLAKE_S3_RETRIES)
 
 
 def _flag(value: str | None, default: bool) -> bool:
     if value is None or not value.strip():
         return default
     return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _number(env, name: str, default: float) -> float:
+    value = (env.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a number") from None
+    if number < 0:
+        raise ValueError(f"{name}={value!r} must not be negative")
+    return number
 
 
 @dataclass(frozen=True)
@@ -101,5 +117,8 @@ class Settings:
                 secure=env.get("SOUNDLAKE_S3_SECURE", "false").lower() in ("1", "true", "yes"),
                 region=env.get("SOUNDLAKE_S3_REGION", "us-east-1"),
                 bucket_prefix=env.get("SOUNDLAKE_S3_BUCKET_PREFIX", ""),
+                connect_timeout=_number(env, "SOUNDLAKE_S3_CONNECT_TIMEOUT", 5.0),
+                read_timeout=_number(env, "SOUNDLAKE_S3_READ_TIMEOUT", 30.0),
+                retries=int(_number(env, "SOUNDLAKE_S3_RETRIES", 2)),
             )
         return cls(home=home, s3=s3, alerts=AlertSettings.from_env(env))

@@ -22,6 +22,11 @@ ZONES = ("landing", "raw", "staging", "curated", "archive")
 _TMP_PREFIX = ".tmp-"
 
 
+class StorageUnavailable(RuntimeError):
+    """The S3 server cannot be reached, or did not answer within the configured timeouts and
+    retries. The message names the endpoint and says what to check, in one line."""
+
+
 class UnsafeKeyError(ValueError):
     """A key that would escape its zone (``..``, absolute paths, backslashes)."""
 
@@ -43,6 +48,21 @@ def check_key(key: str) -> str:
     if parts[-1].startswith(_TMP_PREFIX):
         raise UnsafeKeyError(f"unsafe object key {key!r}: reserved name")
     return key
+
+
+def private_dirs(path: Path) -> None:
+    """Make ``path`` and its missing parents, readable by the owner only (0700): the lake holds
+    personal data (royalty statements, buyer lists)."""
+    missing = []
+    p = Path(path)
+    while not p.exists():
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        try:
+            d.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
 
 
 def _check_zone(zone: str) -> str:
@@ -73,16 +93,39 @@ class LocalStorage:
         self.root = Path(root)
         if create:  # a reader (``create=False``) never makes a lake where there is none
             for zone in ZONES:
-                (self.root / zone).mkdir(parents=True, exist_ok=True)
+                private_dirs(self.root / zone)
 
     def _path(self, zone: str, key: str) -> Path:
         return self.root / _check_zone(zone) / check_key(key)
 
+    def clean_debris(self, landing_age_s: float = 3600.0) -> list[Path]:
+        """Remove the temporary files a killed writer left (``.tmp-*``). Call it holding the lake
+        lock: no other writer of the lake is running, except in landing, where other tools drop
+        files, so there only debris older than ``landing_age_s`` goes."""
+        import time
+
+        removed = []
+        now = time.time()
+        for zone in ZONES:
+            for dirpath, _dirs, names in os.walk(self.root / zone):
+                for name in names:
+                    if not name.startswith(_TMP_PREFIX):
+                        continue
+                    path = Path(dirpath) / name
+                    try:
+                        if zone == "landing" and now - path.stat().st_mtime < landing_age_s:
+                            continue
+                        path.unlink()
+                        removed.append(path)
+                    except FileNotFoundError:
+                        pass
+        return removed
+
     def _atomic_write(self, target: Path, write) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dirs(target.parent)
         tmp = target.parent / f"{_TMP_PREFIX}{uuid.uuid4().hex}"
         try:
-            with open(tmp, "wb") as fh:
+            with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
                 write(fh)
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -165,16 +208,24 @@ class S3Storage:
     kind = "s3"
 
     def __init__(self, cfg: S3Settings, create: bool = True):
+        import urllib3
         from minio import Minio
 
         self.cfg = cfg
-        self.client = Minio(
+        # timeouts and a retry budget of seconds, not the client's default of minutes per request
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=cfg.connect_timeout, read=cfg.read_timeout),
+            retries=urllib3.Retry(total=cfg.retries, backoff_factor=0.2, status_forcelist=(500, 502, 503, 504)),
+            maxsize=10,
+        )
+        self.client = _Guarded(Minio(
             cfg.endpoint,
             access_key=cfg.access_key,
             secret_key=cfg.secret_key,
             secure=cfg.secure,
             region=cfg.region,
-        )
+            http_client=http,
+        ), cfg)
         self._ready: set[str] = set()
         self._create = create  # a reader (``create=False``) never makes buckets
 
@@ -209,7 +260,7 @@ class S3Storage:
                 raise FileNotFoundError(f"{zone}/{key} is not in the lake") from None
             raise
         try:
-            return resp.read()
+            return self.client.read(resp)
         finally:
             resp.close()
             resp.release_conn()
@@ -229,7 +280,7 @@ class S3Storage:
         from minio.error import S3Error
 
         try:
-            objs = sorted(self.client.list_objects(self.bucket(zone), prefix=prefix or None, recursive=True),
+            objs = sorted(self.client.listed(self.bucket(zone), prefix=prefix or None, recursive=True),
                           key=lambda o: o.object_name)
         except S3Error as exc:
             if exc.code == "NoSuchBucket" and not self._create:
@@ -252,6 +303,44 @@ class S3Storage:
 
     def uri(self, zone: str, key: str = "") -> str:
         return f"s3://{self.bucket(zone)}/{key}"
+
+
+class _Guarded:
+    """The minio client, with network failures turned into one :class:`StorageUnavailable`."""
+
+    def __init__(self, client, cfg: S3Settings):
+        self._client = client
+        self._cfg = cfg
+
+    @staticmethod
+    def _own_read(response) -> bytes:
+        return response.read()
+
+    def _own_listed(self, bucket: str, **kwargs) -> list:
+        return list(self._client.list_objects(bucket, **kwargs))
+
+    def __getattr__(self, name):
+        own = type(self).__dict__.get("_own_" + name)
+        attr = own.__get__(self, type(self)) if own is not None else getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            import urllib3.exceptions as ux
+
+            try:
+                return attr(*args, **kwargs)
+            except (ux.HTTPError, ConnectionError, TimeoutError, OSError) as exc:
+                if isinstance(exc, FileNotFoundError):
+                    raise
+                raise StorageUnavailable(
+                    f"the S3 server at {self._cfg.endpoint} cannot be reached ({type(exc).__name__}): "
+                    f"check SOUNDLAKE_S3_ENDPOINT and that the server is up (timeouts: connect "
+                    f"{self._cfg.connect_timeout:g} s, read {self._cfg.read_timeout:g} s, {self._cfg.retries} "
+                    "retries; SOUNDLAKE_S3_CONNECT_TIMEOUT, SOUNDLAKE_S3_READ_TIMEOUT, SOUNDLAKE_S3_RETRIES)"
+                ) from None
+
+        return call
 
 
 def open_storage(settings: Settings, create: bool = True) -> LakeStorage:

@@ -29,6 +29,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Mapping
 
+from resources.faults import checkpoint
 from resources.storage import LakeStorage, ObjectInfo, UnsafeKeyError, check_key
 
 from ..sources import Source
@@ -37,6 +38,49 @@ from .manifest import Manifest, clean, is_missing, utcnow
 
 UNIDENTIFIED = "_unidentified"
 SNIFF_BYTES = 64 * 1024
+MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How big an input may be. A file over a limit is refused before landing, with the limit in
+    the reason, and nothing of it is stored; a zip is checked before any member is expanded, and
+    each member is read no further than the limits allow (a zip's header can lie).
+
+    The defaults fit a label's real exports (a distributor's monthly statement for a large
+    catalogue is tens of MB; the biggest zip we know holds three CSVs); each can be raised with
+    its environment variable."""
+
+    max_file_bytes: int = 512 * MIB  # SOUNDLAKE_MAX_FILE_MB: one file, or one member of a zip
+    max_zip_members: int = 1000  # SOUNDLAKE_MAX_ZIP_MEMBERS
+    max_zip_bytes: int = 2048 * MIB  # SOUNDLAKE_MAX_ZIP_MB: all members of a zip, expanded
+    max_zip_ratio: float = 200.0  # SOUNDLAKE_MAX_ZIP_RATIO: expanded / compressed, for zips expanding past 10 MB
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Limits":
+        import os
+
+        env = os.environ if env is None else env
+
+        def num(name: str, default: float, scale: int = 1) -> float:
+            value = (env.get(name) or "").strip()
+            try:
+                return float(value) * scale if value else default
+            except ValueError:
+                raise ValueError(f"{name}={value!r} is not a number") from None
+
+        return cls(int(num("SOUNDLAKE_MAX_FILE_MB", cls.max_file_bytes, MIB)),
+                   int(num("SOUNDLAKE_MAX_ZIP_MEMBERS", cls.max_zip_members)),
+                   int(num("SOUNDLAKE_MAX_ZIP_MB", cls.max_zip_bytes, MIB)),
+                   num("SOUNDLAKE_MAX_ZIP_RATIO", cls.max_zip_ratio))
+
+
+class TooBig(ValueError):
+    """An input over a :class:`Limits` limit; the message says which."""
+
+
+def _mb(n: float) -> str:
+    return f"{n / MIB:,.1f} MB"
 
 
 @dataclass
@@ -157,10 +201,12 @@ def free_key(folder: str, name: str, taken: set[str]) -> str:
 
 
 class Landing:
-    def __init__(self, storage: LakeStorage, manifest: Manifest, sources: Mapping[str, Source]):
+    def __init__(self, storage: LakeStorage, manifest: Manifest, sources: Mapping[str, Source],
+                 limits: Limits | None = None):
         self.storage = storage
         self.manifest = manifest
         self.sources = sources
+        self.limits = limits or Limits.from_env()
 
     # --- files given to the CLI ------------------------------------------------------------
 
@@ -176,13 +222,36 @@ class Landing:
         taken = self._taken()
         for path in paths:
             path = Path(path)
-            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")) \
-                if path.is_dir() else [path]
+            if path.is_dir():
+                root = path.resolve()
+                files = sorted(p for p in path.rglob("*") if not p.name.startswith(".") and (p.is_file() or p.is_symlink()))
+            else:
+                root, files = None, [path]
             for f in files:
+                problem = self._unreadable(f, root)
+                if problem:
+                    refused.append(FileResult(str(f), None, None, None, "quarantined", None,
+                                              f"{f}: refused before landing: {problem}"))
+                    continue
                 self.land(str(f), f.name, f.read_bytes(), source=source, as_of=as_of, options=options or {},
                           batch=batch, landed=landed, refused=refused, taken=taken)
+        checkpoint("landing")
         self.manifest.append(_rows(landed))
         return landed, refused
+
+    def _unreadable(self, f: Path, root: Path | None) -> str | None:
+        """Why a file found in a folder (``root``) or given by name must not be read, if so."""
+        if root is not None and f.is_symlink():
+            target = f.resolve()
+            if not target.is_relative_to(root):
+                return f"a symbolic link to {target}, outside the folder given (links are not followed out of it)"
+        if not f.is_file():
+            return "not a regular file (a broken link, a device or a pipe)"
+        size = f.stat().st_size
+        if size > self.limits.max_file_bytes:
+            return (f"{_mb(size)}, more than the limit of {_mb(self.limits.max_file_bytes)} per file "
+                    "(SOUNDLAKE_MAX_FILE_MB)")
+        return None
 
     # --- the one landing function ----------------------------------------------------------
 
@@ -198,9 +267,14 @@ class Landing:
             identify(self.sources, name, data[:SNIFF_BYTES], source)
         if ident is None and is_zip:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                for info in zf.infolist():
-                    if info.is_dir():
-                        continue
+                members = [info for info in zf.infolist() if not info.is_dir()]
+                too_big = self._zip_too_big(members, len(data))
+                if too_big:
+                    refused.append(FileResult(shown, None, None, None, "quarantined", None,
+                                              f"{shown}: refused before landing: {too_big}"))
+                    return
+                budget = self.limits.max_zip_bytes
+                for info in members:
                     member = f"{shown}!{info.filename}"
                     safe = safe_member(info.filename)
                     if safe is None:
@@ -208,8 +282,20 @@ class Landing:
                                                   f"{member}: refused before landing: the path {info.filename!r} "
                                                   "would leave its folder ('..' or an absolute path)"))
                         continue
-                    self.land(member, safe, zf.read(info), source=source, as_of=as_of, options=options, batch=batch,
+                    try:
+                        body = self._read_member(zf, info, budget)
+                    except TooBig as exc:
+                        refused.append(FileResult(member, None, None, None, "quarantined", None,
+                                                  f"{member}: refused before landing: {exc}"))
+                        continue
+                    budget -= len(body)
+                    self.land(member, safe, body, source=source, as_of=as_of, options=options, batch=batch,
                               landed=landed, refused=refused, taken=taken, dry_run=dry_run)
+            return
+        if len(data) > self.limits.max_file_bytes:
+            refused.append(FileResult(shown, None, None, None, "quarantined", None,
+                                      f"{shown}: refused before landing: {_mb(len(data))}, more than the limit of "
+                                      f"{_mb(self.limits.max_file_bytes)} per file (SOUNDLAKE_MAX_FILE_MB)"))
             return
         try:
             check_key(name)
@@ -226,6 +312,32 @@ class Landing:
             self.storage.put("landing", key, data)
         landed.append(Landed(uuid.uuid4().hex, shown, key, src, ds, batch, as_of, dict(options),
                              hashlib.sha256(data).hexdigest(), len(data)))
+
+    def _zip_too_big(self, members: list[zipfile.ZipInfo], size: int) -> str | None:
+        """Why a zip is refused as a whole before anything is expanded, if it is (its directory's
+        word: members are also read with a bound, see :meth:`_read_member`)."""
+        lim = self.limits
+        if len(members) > lim.max_zip_members:
+            return f"a zip of {len(members):,} files, more than the limit of {lim.max_zip_members:,} (SOUNDLAKE_MAX_ZIP_MEMBERS)"
+        expanded = sum(i.file_size for i in members)
+        if expanded > lim.max_zip_bytes:
+            return (f"a zip expanding to {_mb(expanded)}, more than the limit of {_mb(lim.max_zip_bytes)} "
+                    "(SOUNDLAKE_MAX_ZIP_MB)")
+        if expanded > 10 * MIB and expanded > lim.max_zip_ratio * max(size, 1):
+            return (f"a zip of {_mb(size)} expanding to {_mb(expanded)} ({expanded / max(size, 1):,.0f} times its size, "
+                    f"more than {lim.max_zip_ratio:g}: SOUNDLAKE_MAX_ZIP_RATIO); a zip bomb?")
+        return None
+
+    def _read_member(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> bytes:
+        """A member's bytes, read no further than the per-file limit and what is left of the zip's."""
+        cap = min(self.limits.max_file_bytes, budget)
+        with zf.open(info) as fh:
+            body = fh.read(cap + 1)
+        if len(body) > cap:
+            which = "per file (SOUNDLAKE_MAX_FILE_MB)" if cap == self.limits.max_file_bytes else \
+                "for the whole zip (SOUNDLAKE_MAX_ZIP_MB)"
+            raise TooBig(f"expands past {_mb(cap)}, the limit {which}")
+        return body
 
     def _taken(self) -> set[str]:
         return {o.key for o in self.storage.list("landing")}

@@ -924,8 +924,38 @@ def frame(columns: Mapping[str, pa.Array | Any], rows: int | None = None) -> pd.
     return pa.table(arrays).to_pandas(types_mapper=_PANDAS_TYPES.get)
 
 
+def max_json_depth() -> int:
+    """How deeply a JSON file may nest (``SOUNDLAKE_MAX_JSON_DEPTH``, default 64: the deepest API
+    response we read nests about 8 levels)."""
+    import os
+
+    try:
+        return max(1, int(os.environ.get("SOUNDLAKE_MAX_JSON_DEPTH") or 64))
+    except ValueError:
+        return 64
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def json_depth(data: bytes) -> int:
+    """The deepest nesting of ``[`` and ``{`` in a JSON text (strings left out), without parsing it."""
+    brackets = _JSON_STRING.sub(b"", data).translate(None, delete=bytes(b for b in range(256) if b not in b"[]{}"))
+    if not brackets:
+        return 0
+    steps = np.frombuffer(brackets, dtype=np.uint8)
+    depth = np.cumsum(np.where((steps == ord("[")) | (steps == ord("{")), 1, -1))
+    return int(depth.max())
+
+
 def json_document(data: bytes, hint: str = "") -> Any:
-    """A JSON file's document; invalid JSON is an error saying where (and ``hint``, what it may be)."""
+    """A JSON file's document; invalid JSON is an error saying where (and ``hint``, what it may be),
+    and so is JSON nested deeper than :func:`max_json_depth`."""
+    limit = max_json_depth()
+    depth = json_depth(data)
+    if depth > limit:
+        raise ParseError(f"JSON nested {depth} levels deep, more than the limit of {limit} "
+                         "(SOUNDLAKE_MAX_JSON_DEPTH): not an export soundlake reads")
     try:
         return json.loads(decode(data))
     except json.JSONDecodeError as exc:

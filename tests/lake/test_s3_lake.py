@@ -105,8 +105,8 @@ def test_s3_lake_end_to_end(s3_env, bedrot, minio_client):
     assert any(k.startswith("_manifest/") and k.endswith(".parquet") for k in raw)
     assert list(minio_client.list_objects(f"{prefix}landing", recursive=True)) == []  # landing is emptied
     curated_keys = {o.object_name for o in minio_client.list_objects(f"{prefix}curated", recursive=True)}
-    assert any(re.fullmatch(r"fct_royalties/month=\d{4}-\d{2}/data\.parquet", k) for k in curated_keys)
-    assert any(re.fullmatch(r"fct_streams_daily/month=\d{4}-\d{2}/data\.parquet", k) for k in curated_keys)
+    assert any(re.fullmatch(r"fct_royalties/month=\d{4}-\d{2}/part-[0-9a-f]{16}\.parquet", k) for k in curated_keys)
+    assert any(re.fullmatch(r"fct_streams_daily/month=\d{4}-\d{2}/part-[0-9a-f]{16}\.parquet", k) for k in curated_keys)
 
     # ingesting the same files again changes nothing
     before = curated_objects(platform.storage)

@@ -28,7 +28,7 @@ def test_query_on_a_lake_whose_warehouse_was_never_built(local_env, tmp_path):
     f.write_bytes(statement())
     Lakehouse.from_env().lake.land_paths([f], batch="a-run-that-never-ran")
     result = run("query", "SELECT 1")
-    assert result.exit_code == 2 and "no warehouse yet" in result.output and "reprocess" in result.output
+    assert result.exit_code == 2 and "no warehouse yet" in result.output and "soundlake repair" in result.output
     assert not (local_env / "warehouse.duckdb").exists()
     status = run("status")
     assert status.exit_code == 0 and "waiting" in status.output

@@ -89,9 +89,21 @@ def test_files_claimed_by_a_running_cli_run_are_left_to_it(house, instance, tmp_
 def test_a_duplicate_selects_landing_and_raw_only(house, instance, tmp_path):
     f = tmp_path / "dk_bank_details_x.tsv"
     f.write_bytes(statement())
-    landed, _ = house.lake.land_paths([f], batch="b")
+    from pipelines import app
+
+    assert app.ingest(house, [f]).run.success  # a whole run: nothing in the lake is stale
+    house.storage.put("landing", "drop/copy.tsv", statement())  # the same bytes again
+    request, _ = tick(instance)
+    assert keys(request) == {"landing/distrokid", "raw/distrokid"}
+
+
+def test_the_run_of_a_duplicate_also_rebuilds_what_an_interrupted_run_left_stale(house, instance, tmp_path):
+    f = tmp_path / "dk_bank_details_x.tsv"
+    f.write_bytes(statement())
+    house.lake.land_paths([f], batch="b")  # a run that stored and parsed the file, then died before curated
     house.lake.to_raw(house.lake.claimed("b"))
     house.lake.stage()
     house.storage.put("landing", "drop/copy.tsv", statement())  # the same bytes again
     request, _ = tick(instance)
-    assert keys(request) == {"landing/distrokid", "raw/distrokid"}
+    assert {"landing/distrokid", "raw/distrokid", "curated/fct_royalties", "warehouse/duckdb",
+            "analytics/kpis"} <= keys(request)
