@@ -17,7 +17,8 @@
   there).
 - :class:`Puller`: what a source module declares (its environment variables, its dataset) and
   the run around it: "not configured" when a variable is missing (not a failure), the window from
-  the cursor, the cursor saved only after every response of the run was landed.
+  the cursor, the cursor saved only after every response of the run was landed and read (a
+  response that is not JSON is landed, and keeps the cursor where it was).
 
 Credentials come from ``SOUNDLAKE_<SOURCE>_...`` variables, read when a pull starts. They never
 reach logs (requests go with headers, not query parameters, wherever the API allows; urllib3's
@@ -243,7 +244,7 @@ def _said(resp: ApiResponse, secrets: list[str]) -> str:
 
 
 def _slug(what: str) -> str:
-    return re.sub(r"[^A-Za-z0-9.=-]+", "-", what).strip("-") or "response"
+    return re.sub(r"[^A-Za-z0-9._=-]+", "-", what).strip("-") or "response"
 
 
 class Lander:
@@ -376,6 +377,10 @@ class Puller:
             self.result.files = list(self.lander.keys)
             self.result.requests, self.result.retried = self.client.calls, self.client.retried
             self.result.token_refreshed = self.client.refreshed
+        if self.result.malformed:  # what those responses held is unknown: ask for the same again next time
+            new = cursor
+            self.result.note = (f"{len(self.result.malformed)} responses were not JSON (landed; raw quarantines them): "
+                                "the cursor stays, so the next pull asks for the same days again")
         if new != cursor:
             self.cursors.put(self.source, new)
         self.result.cursor_after = dict(new)
