@@ -21,8 +21,9 @@ MIN_SECRET = 4  # shorter strings are not secrets worth blanking (they would bla
 # query parameters whose value is a credential, in URLs inside response bodies (paging links)
 CREDENTIAL_PARAMS = ("access_token", "client_secret", "refresh_token", "fb_exchange_token", "input_token",
                      "apikey", "api_key", "appsecret_proof")
-_PARAM = re.compile(rb"(?<![A-Za-z0-9_])(" + b"|".join(p.encode() for p in CREDENTIAL_PARAMS)
-                    + rb")(=|%3D)[^&\"'\s\\<>]+", re.IGNORECASE)
+# a parameter starts a query or follows a separator: `?` `&` `;`, JSON's `\u0026`, URL-encoded `%26` `%3F`
+_PARAM = re.compile(rb"(?:^|(?<=[?&;\"'\s])|(?<=\\u0026)|(?<=%26)|(?<=%3[Ff]))("
+                    + b"|".join(p.encode() for p in CREDENTIAL_PARAMS) + rb")(=|%3D)[^&\"'\s\\<>]+", re.IGNORECASE)
 
 
 def _forms(secrets: Iterable[str | None]) -> list[str]:
