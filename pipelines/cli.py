@@ -177,7 +177,8 @@ def pull(sources, pull_all, since, no_ingest, as_json):
                               indent=2, default=str))
     else:
         for p in outcome.pulls:
-            what = (f"{len(p['files'])} responses landed" + (f", {p['window']}" if p.get("window") else "")
+            n = len(p["files"])
+            what = (f"{n} response{'' if n == 1 else 's'} landed" + (f", {p['window']}" if p.get("window") else "")
                     if p["status"] == "pulled" else "")
             notes = [n for n in (p.get("note"),) if n] + \
                     [f"{len(p.get(k) or [])} {label}" for k, label in (("empty", "without rows"), ("malformed", "not JSON"))

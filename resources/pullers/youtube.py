@@ -10,9 +10,10 @@ Each pull lands, in ``landing/youtube/analytics_api/``:
   views, watch time, likes, comments, shares, subscribers gained and lost;
 - ``analytics_api_videos_<stamp>.json``: the window's top videos (``dimensions=video``,
   ``sort=-views``, at most ``SOUNDLAKE_YOUTUBE_MAX_VIDEOS``, default 50);
-- ``analytics_api_video-<video id>_<stamp>.json`` per top video: ``dimensions=day`` with
-  ``filters=video==<id>`` (the API has no day × video report; the video id is in the file name
-  only, after ``video-`` and before the stamp; ids may hold ``-`` and ``_``).
+- ``analytics_api_video-<video id>_<stamp>.json`` per top video: ``dimensions=video,day`` with
+  ``filters=video==<id>`` (the API refuses ``video,day`` without a one-video filter, "The query
+  is not supported"), so every row names its video: ``[video, day, metrics...]``. Two videos with
+  the same numbers still make different files, which raw would otherwise keep once as duplicates.
 
 Every body is the API's ``youtubeAnalytics#resultTable`` (``columnHeaders`` + ``rows``; ``rows`` is
 absent when there is no data, and the latest two or three days usually are). The cursor is the
@@ -80,7 +81,7 @@ class YouTube(Puller):
     optional = ("SOUNDLAKE_YOUTUBE_CHANNEL_ID", "SOUNDLAKE_YOUTUBE_MAX_VIDEOS", "SOUNDLAKE_YOUTUBE_API_URL",
                 "SOUNDLAKE_YOUTUBE_TOKEN_URL")
     fetches = ("reports.query: the channel's daily views, watch time, likes, comments, shares and subscribers, "
-               "the top videos of the window, and each top video's daily metrics")
+               "the top videos of the window, and each top video's daily metrics (dimensions=video,day)")
     first_days = 90
 
     def auth(self) -> Auth:
@@ -103,7 +104,7 @@ class YouTube(Puller):
                                         "sort": "-views", "maxResults": max_videos}, rows=_rows)
         video_col = _column(top, "video")
         for row in _rows(top)[:max_videos] if video_col is not None else []:
-            self.call(f"video-{row[video_col]}", url, {**base, "dimensions": "day", "metrics": VIDEO_METRICS,
+            self.call(f"video-{row[video_col]}", url, {**base, "dimensions": "video,day", "metrics": VIDEO_METRICS,
                                                        "filters": f"video=={row[video_col]}", "sort": "day"},
                       rows=_rows)
         day_col = _column(channel, "day")

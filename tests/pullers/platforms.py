@@ -3,7 +3,8 @@
 
 - Google's token endpoint (``POST /youtube/token``, ``grant_type=refresh_token``) and the YouTube
   Analytics API (``GET /youtube/v2/reports``: ``youtubeAnalytics#resultTable``, ``rows`` absent when
-  there is no data, data only up to three days before ``today``);
+  there is no data, data only up to three days before ``today``; ``dimensions=video,day`` only
+  with a one-video filter);
 - MailChimp's ``GET /mailchimp/3.0/reports`` (basic auth with the API key; ``count``/``offset``,
   ``total_items``; ``since_send_time``);
 - the Graph API (``/graph/v21.0``): ``/{ig-user-id}/insights`` (``period=day`` series paged with
@@ -155,9 +156,15 @@ class Platforms:
                   [{"name": m, "columnType": "METRIC", "dataType": "INTEGER"} for m in metrics]
         if dims == ["video"]:
             rows = [[v, 1000 - 10 * i, 300] for i, v in enumerate(self.videos)] if days else []
+        elif dims == ["video", "day"]:  # only for one video at a time
+            video = args.get("filters", "").removeprefix("video==")
+            if not video or "," in video or ";" in video:
+                return _json({"error": {"code": 400, "message": "The query is not supported. Check the documentation "
+                                        "at https://developers.google.com/youtube/analytics/v2/available_reports for "
+                                        "a list of supported queries.", "status": "INVALID_ARGUMENT"}}, 400)
+            rows = [[video, d.isoformat(), *[(100 + d.day) // 3 for _ in metrics]] for d in days]
         else:
-            scale = 1 if "filters" not in args else 0.3
-            rows = [[d.isoformat(), *[int((100 + d.day) * scale) for _ in metrics]] for d in days]
+            rows = [[d.isoformat(), *[100 + d.day for _ in metrics]] for d in days]
         doc = {"kind": "youtubeAnalytics#resultTable", "columnHeaders": headers}
         if rows:
             doc["rows"] = rows

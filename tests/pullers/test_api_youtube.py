@@ -32,7 +32,12 @@ def test_first_pull_lands_the_channel_the_top_videos_and_each_video(platforms, l
     assert (channel["ids"], channel["dimensions"], channel["startDate"], channel["endDate"]) == \
         ("channel==MINE", "day", "2025-02-19", "2025-05-19")
     assert (top["dimensions"], top["sort"]) == ("video", "-views")
-    assert [v["filters"] for v in videos] == ["video==dQw4w9WgXcQ", "video==a-b_C1d2e3F"]
+    assert [(v["dimensions"], v["filters"]) for v in videos] == [("video,day", "video==dQw4w9WgXcQ"),
+                                                                 ("video,day", "video==a-b_C1d2e3F")]
+    # each video's rows name it: two videos with the same numbers are still two files' worth of data
+    one, two = (json.loads(landed(lake, k)) for k in result.files[2:])
+    assert one["rows"][0][:2] == ["dQw4w9WgXcQ", "2025-02-19"] and two["rows"][0][0] == "a-b_C1d2e3F"
+    assert [r[2:] for r in one["rows"]] == [r[2:] for r in two["rows"]]
     # the body as the API sent it
     doc = json.loads(landed(lake, result.files[0]))
     assert doc["kind"] == "youtubeAnalytics#resultTable"
