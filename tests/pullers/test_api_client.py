@@ -38,3 +38,18 @@ def test_registered_secrets_are_blanked_from_urllib3_records(caplog):
     caplog.set_level(logging.DEBUG, logger="urllib3.connectionpool")
     logging.getLogger("urllib3.connectionpool").debug('"GET /x?client_secret=%s HTTP/1.1" 200', "s3cr3t-value%7Cx")
     assert "s3cr3t" not in caplog.text and "[redacted]" in caplog.text
+
+
+def test_raw_retention_leaves_the_cursors_where_they_are(tmp_path):
+    from datetime import timedelta
+
+    from assets.lake.archive import archive_raw
+    from resources.api import CursorStore
+    from resources.storage import LocalStorage
+
+    lake = LocalStorage(tmp_path / "lake")
+    CursorStore(lake).put("youtube", {"through": "2025-05-17"})
+    lake.put("raw", "meta_ads/insights/2025/05/abc.json", b"{}")
+    moved = archive_raw(lake, 30, now=datetime.now(timezone.utc) + timedelta(days=400))
+    assert moved == ["meta_ads/insights/2025/05/abc.json"]
+    assert CursorStore(lake).get("youtube") == {"through": "2025-05-17"}
