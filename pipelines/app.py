@@ -6,6 +6,7 @@ rest only read, and never build anything: on a home that holds no lake they rais
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -117,7 +118,8 @@ def pull(house: Lakehouse, sources: Iterable[str], *, since: date | None = None,
         result = run.metadata(pull_key(s).to_user_string()).get(RESULT)
         if result is None:
             step = pull_key(s).to_python_identifier()
-            errors = [f.split(": ", 1)[-1] for f in run.failures if f.startswith(f"{step}:")]
+            errors = [re.sub(r"^[\w.]+: ", "", f.removeprefix(f"{step}: ")) for f in run.failures
+                      if f.startswith(f"{step}:")]  # "api__x: resources.api.ApiError: x: ..." → "x: ..."
             result = {"source": s, "status": "failed", "files": [], "note": "; ".join(errors) or "the run failed"}
         pulls.append(result)
     keys = [k for p in pulls for k in p["files"]]

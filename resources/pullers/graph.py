@@ -6,7 +6,9 @@ carry it as ``access_token=`` in their query: the link is followed without it (t
 enough), and the landed body has it redacted. An expired token is HTTP 401 or the error
 ``{"error": {"type": "OAuthException", "code": 190}}`` (HTTP 400); with the app's id and secret set
 it is exchanged once for a new long-lived token (``/oauth/access_token?grant_type=fb_exchange_token``)
-and the call repeated. Without them the pull fails saying to make a new token.
+and the call repeated. Without them (or when Meta refuses the exchange: a token past its expiry
+cannot be renewed) the pull fails saying to make a new token. The new token serves this pull only;
+unattended pulls want a system user's token, which does not expire.
 """
 
 from __future__ import annotations

@@ -35,6 +35,9 @@ class ApiKey(Auth):
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Basic {self._basic}"}
 
+    def expired(self, response) -> bool:
+        return False  # an API key does not expire: a 401 is a wrong or revoked key, said as such
+
     def secrets(self) -> list[str]:
         return [self._key, self._basic]
 

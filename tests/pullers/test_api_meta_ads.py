@@ -73,3 +73,16 @@ def test_landed_pages_ingest_into_fct_ad_performance(platforms, lake):
     # observed_at is the pull's stamp in the file names
     loaded = house.manifest()
     assert set(loaded["observed_at"].astype(str)) == {"2025-05-20 05:00:07+00:00"}
+
+
+def test_on_either_backend_pages_land_once_each_and_the_cursor_is_shared(platforms, storage):
+    """The same pull on the local folder and on S3 (moto): each page an object of its own (two
+    pulls in the same second do not overwrite each other), the cursor in the lake."""
+    platforms.rows_per_page = 60
+    result, _ = pull(MetaAds, platforms, storage)
+    again, _ = pull(MetaAds, platforms, storage, since=NOW.date() - timedelta(days=90))  # a backfill, same second
+    assert len(result.files) == len(again.files) == 3 and not set(result.files) & set(again.files)
+    assert again.files[1].endswith(f"insights_act-{AD_ACCOUNT}-page-001_{STAMP} (2).json")
+    waiting = sorted(o.key for o in storage.list("landing"))
+    assert waiting == sorted(result.files + again.files)
+    assert json.loads(storage.get("raw", "_pullers/meta_ads.json")) == {"through": "2025-05-19"}

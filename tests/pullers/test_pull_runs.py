@@ -121,3 +121,15 @@ def test_no_credential_reaches_output_logs_zones_or_the_event_log(local_env, pla
                 text = serialize_value(record)
                 for s in secrets:
                     assert s not in text
+
+
+def test_a_failing_puller_fails_its_step_not_the_others(local_env, platforms, monkeypatch):
+    _configure(monkeypatch, platforms, "mailchimp", "meta_ads")
+    monkeypatch.setenv("SOUNDLAKE_MAILCHIMP_API_KEY", "0000wrong0key0000-us21")
+    result = run("pull", "--all", "--no-ingest")
+    assert result.exit_code == 1, result.output
+    lines = {line.split()[1]: line for line in result.output.splitlines() if line.split()[:1] in (["failed"], ["pulled"])}
+    assert lines["mailchimp"].startswith("failed") and "HTTP 401" in lines["mailchimp"] and "API Key Invalid" in lines["mailchimp"]
+    assert lines["meta_ads"].startswith("pulled") and "3 responses landed" in lines["meta_ads"]
+    assert "0000wrong0key0000" not in result.output
+    assert len(list((local_env / "lake" / "landing" / "meta_ads").rglob("*.json"))) == 3  # waiting for the sensor
