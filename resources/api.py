@@ -164,8 +164,10 @@ class ApiClient:
         try:
             resp = self.session.request(method, url, params=params, data=data, headers=headers,
                                         timeout=(self.options.connect_timeout, self.options.read_timeout))
-        except requests.RequestException as exc:  # str(exc) quotes the URL: keep only the type
-            raise _Transient(f"{type(exc).__name__} on {self.shown(url)}") from None
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            raise _Transient(f"{type(exc).__name__} on {self.shown(url)}") from None  # str(exc) quotes the URL
+        except requests.RequestException as exc:  # a bad URL, too many redirects: no retry helps
+            raise ApiError(f"{self.source}: {type(exc).__name__} on {self.shown(url)}") from None
         out = ApiResponse(resp.status_code, resp.content, self.shown(resp.url or url), resp.headers)
         if resp.status_code == 429 or resp.status_code >= 500:
             raise _Transient(f"HTTP {resp.status_code} on {out.url}", retry_after_seconds(resp.headers.get("Retry-After")))

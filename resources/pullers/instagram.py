@@ -11,7 +11,9 @@ Two kinds of request, each response landed in ``landing/instagram/graph_insights
   engaged, website clicks) for one day, ``{data: [{name, period, title, description, total_value:
   {value}}]}``: the body does not name the day, the file name does.
 
-Titles and descriptions come in the account's language. The cursor is the newest day whose totals
+Titles and descriptions come in the account's language. Two days with the same totals still
+make two different files only because the API's ``paging`` links name each day's ``since`` and
+``until``: raw keeps one copy of identical bytes, so a response without them would lose a day. The cursor is the newest day whose totals
 came back with data; the first pull goes 30 days back (``follower_count`` exists for the last 30
 days only).
 """

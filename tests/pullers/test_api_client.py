@@ -53,3 +53,23 @@ def test_raw_retention_leaves_the_cursors_where_they_are(tmp_path):
     moved = archive_raw(lake, 30, now=datetime.now(timezone.utc) + timedelta(days=400))
     assert moved == ["meta_ads/insights/2025/05/abc.json"]
     assert CursorStore(lake).get("youtube") == {"through": "2025-05-17"}
+
+
+def test_a_server_that_does_not_answer_is_retried_then_named_without_credentials(tmp_path):
+    import socket
+
+    import pytest
+
+    from resources.api import ApiClient, ApiError, ClientOptions
+    from resources.pullers.graph import GraphToken
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = ApiClient("instagram", GraphToken("EAAXsecret123", "", None, None),
+                       ClientOptions(connect_timeout=0.5, attempts=3, backoff=0.01))
+    with pytest.raises(ApiError) as err:
+        client.get(f"http://127.0.0.1:{port}/v21.0/1/insights?access_token=EAAXsecret123&since=1")
+    assert client.calls == 3 and client.retried == 2
+    assert "ConnectionError" in str(err.value) and "access_token=[redacted]" in str(err.value)
+    assert "EAAXsecret123" not in str(err.value)
