@@ -201,9 +201,9 @@ class ApiClient:
         register_secrets(*self.auth.secrets())
 
     def request(self, method: str, url: str, *, params: Mapping | None = None, data: Mapping | None = None,
-                auth: bool = True, ok: Callable[[ApiResponse], bool] | None = None) -> ApiResponse:
+                auth: bool = True) -> ApiResponse:
         """One call, retried while transient; an expired token is refreshed once and the call
-        repeated. A final 4xx raises :class:`ApiError` unless ``ok`` accepts the response."""
+        repeated. A final 4xx raises :class:`ApiError` quoting what the API said."""
         resp = self._call(method, url, params, data, auth)
         if auth and self.auth.expired(resp):
             log.info("%s: the access token expired (HTTP %d); refreshing it", self.source, resp.status)
@@ -215,7 +215,7 @@ class ApiClient:
             resp = self._call(method, url, params, data, auth)
             if self.auth.expired(resp):
                 raise ApiError(f"{self.source}: a refreshed access token was refused too ({_said(resp, self.secrets())})")
-        if resp.status >= 400 and not (ok and ok(resp)):
+        if resp.status >= 400:
             raise ApiError(f"{self.source}: HTTP {resp.status} on {resp.url}: {_said(resp, self.secrets())}")
         return resp
 
@@ -409,12 +409,12 @@ class Puller:
         return start, end
 
     def call(self, what: str, url: str, params: Mapping | None = None, *, dataset: str | None = None,
-             rows: Callable[[Any], bool] | None = None, ok: Callable[[ApiResponse], bool] | None = None) -> Any | None:
+             rows: Callable[[Any], bool] | None = None) -> Any | None:
         """GET ``url``, land the response as ``<dataset>_<what>_<stamp>.json`` and return its JSON
         (None when the body is not JSON: it is landed all the same, and raw will quarantine it with
         the parser's reason; the pull goes on). ``rows`` says whether a document holds data, to
         count the empty ones."""
-        resp = self.client.get(url, params, ok=ok)
+        resp = self.client.get(url, params)
         key = self.lander.land(dataset or self.dataset, what, resp.body)
         doc = resp.json()
         if doc is None:

@@ -99,7 +99,10 @@ class YouTube(Puller):
                 "startDate": start.isoformat(), "endDate": end.isoformat()}
         channel = self.call("channel", url, {**base, "dimensions": "day", "metrics": CHANNEL_METRICS, "sort": "day"},
                             rows=_rows)
-        max_videos = int(self.var("SOUNDLAKE_YOUTUBE_MAX_VIDEOS", str(MAX_VIDEOS)))
+        wanted = self.var("SOUNDLAKE_YOUTUBE_MAX_VIDEOS", str(MAX_VIDEOS))
+        if not wanted.isdigit() or not 1 <= int(wanted) <= 200:  # the API's maxResults limit for top videos
+            raise ApiError(f"youtube: SOUNDLAKE_YOUTUBE_MAX_VIDEOS={wanted!r} is not a number from 1 to 200")
+        max_videos = int(wanted)
         top = self.call("videos", url, {**base, "dimensions": "video", "metrics": "views,estimatedMinutesWatched",
                                         "sort": "-views", "maxResults": max_videos}, rows=_rows)
         video_col = _column(top, "video")
