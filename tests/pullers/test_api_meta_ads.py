@@ -86,3 +86,26 @@ def test_on_either_backend_pages_land_once_each_and_the_cursor_is_shared(platfor
     waiting = sorted(o.key for o in storage.list("landing"))
     assert waiting == sorted(result.files + again.files)
     assert json.loads(storage.get("raw", "_pullers/meta_ads.json")) == {"through": "2025-05-19"}
+
+
+def test_the_landing_sensor_takes_the_pulled_pages_from_there(platforms, local_env):
+    import dagster as dg
+
+    from assets.factory import LANDING_OP
+    from assets.lakehouse import Lakehouse
+    from pipelines import launch
+    from resources.lake_resource import LakeResource
+    from sensors.landing import landing_sensor
+
+    house = Lakehouse.from_env()
+    platforms.rows_per_page = 60
+    result, _ = pull(MetaAds, platforms, house.storage)
+    with launch.instance(house.settings) as instance, \
+            dg.build_sensor_context(instance=instance, resources={"lake": LakeResource()}) as ctx:
+        request = landing_sensor(ctx)
+    assert isinstance(request, dg.RunRequest)
+    assert request.run_config == {"ops": {LANDING_OP: {"config": {"keys": sorted(result.files)}}}}
+    selected = {k.to_user_string() for k in request.asset_selection}
+    assert {"landing/meta_ads", "staging/meta_ads/insights", "staging/meta_ads/campaigns",
+            "curated/fct_ad_performance", "curated/dim_ad_campaign"} <= selected
+    assert not any(k.startswith("api/") for k in selected)
