@@ -9,7 +9,7 @@ import base64
 import json
 import logging
 import os
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from dagster._serdes import serialize_value
 
@@ -126,10 +126,13 @@ def test_no_credential_reaches_output_logs_zones_or_the_event_log(local_env, pla
 def test_a_failing_puller_fails_its_step_not_the_others(local_env, platforms, monkeypatch):
     _configure(monkeypatch, platforms, "mailchimp", "meta_ads")
     monkeypatch.setenv("SOUNDLAKE_MAILCHIMP_API_KEY", "0000wrong0key0000-us21")
-    result = run("pull", "--all", "--no-ingest")
+    since = platforms.today - timedelta(days=2)
+    result = run("pull", "--all", "--no-ingest", "--since", since.isoformat())  # a backfill of two days
     assert result.exit_code == 1, result.output
     lines = {line.split()[1]: line for line in result.output.splitlines() if line.split()[:1] in (["failed"], ["pulled"])}
     assert lines["mailchimp"].startswith("failed") and "HTTP 401" in lines["mailchimp"] and "API Key Invalid" in lines["mailchimp"]
-    assert lines["meta_ads"].startswith("pulled") and "3 responses landed" in lines["meta_ads"]
+    assert lines["meta_ads"].startswith("pulled") and "2 responses landed" in lines["meta_ads"]
+    assert json.loads(platforms.of(META_INSIGHTS)[0][1]["time_range"]) == {
+        "since": since.isoformat(), "until": (platforms.today - timedelta(days=1)).isoformat()}
     assert "0000wrong0key0000" not in result.output
-    assert len(list((local_env / "lake" / "landing" / "meta_ads").rglob("*.json"))) == 3  # waiting for the sensor
+    assert len(list((local_env / "lake" / "landing" / "meta_ads").rglob("*.json"))) == 2  # waiting for the sensor
