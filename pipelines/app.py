@@ -6,6 +6,7 @@ rest only read, and never build anything: on a home that holds no lake they rais
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -27,11 +28,13 @@ from .jobs import (
     ANALYTICS_JOB,
     INGEST_ANALYTICS,
     INGEST_JOB,
+    PULL_JOB,
     REPORT_JOB,
     REPROCESS_JOB,
     analytics_selection,
     heal_selection,
     ingest_selection,
+    pull_selection,
     reprocess_selection,
 )
 
@@ -160,6 +163,60 @@ def repair(house: Lakehouse, on_wait=None) -> Outcome:
         run = launch.run_job(house.settings, INGEST_JOB, asset_selection=heal_selection(stale),
                              tags={"soundlake/repair": "true"})
     return Outcome([], run, stale.reasons())
+
+
+@dataclass
+class PullOutcome:
+    """What ``soundlake pull`` did: each puller's result (``PullResult.to_json()``, or ``status:
+    failed`` with the error), the pull run, and the ingest of what landed."""
+
+    pulls: list[dict]
+    run: launch.RunOutcome
+    ingest: Outcome = field(default_factory=Outcome)
+
+
+def pull(house: Lakehouse, sources: Iterable[str], *, since: date | None = None, ingest: bool = True) -> PullOutcome:
+    """Run the ``pull`` job for these pullers, then (with ``ingest``) the ``ingest`` job over the
+    responses they landed, as the landing sensor would."""
+    from assets.pullers import RESULT, pull_key
+
+    sources = list(sources)
+    config = {"ops": {pull_key(s).to_python_identifier(): {"config": {"since": since.isoformat()}} for s in sources}} \
+        if since else None
+    with _lock(house):
+        run = launch.run_job(house.settings, PULL_JOB, asset_selection=pull_selection(sources), run_config=config)
+    pulls = []
+    for s in sources:
+        result = run.metadata(pull_key(s).to_user_string()).get(RESULT)
+        if result is None:
+            step = pull_key(s).to_python_identifier()
+            errors = [re.sub(r"^[\w.]+: ", "", f.removeprefix(f"{step}: ")) for f in run.failures
+                      if f.startswith(f"{step}:")]  # "api__x: resources.api.ApiError: x: ..." → "x: ..."
+            result = {"source": s, "status": "failed", "files": [], "note": "; ".join(errors) or "the run failed"}
+        pulls.append(result)
+    keys = [k for p in pulls for k in p["files"]]
+    return PullOutcome(pulls, run, ingest_landed(house, keys) if ingest and keys else Outcome())
+
+
+def ingest_landed(house: Lakehouse, keys: Iterable[str]) -> Outcome:
+    """Run the ``ingest`` job over these objects waiting in landing (what the landing sensor does
+    for objects it finds). Results come from the manifest rows of this run's batch."""
+    with _lock(house):
+        objects = [o for o in (house.storage.stat("landing", k) for k in keys) if o is not None]
+        if not objects:
+            return Outcome()
+        claims = house.lake.landing.claims()
+        planned = [item for o in objects for item in house.lake.landing.plan(o, claims.get(o.key))]
+        run_id = launch.new_run_id()
+        selection = set(ingest_selection({(i.source, i.dataset) for i in planned}, house.lake.changes(planned)))
+        selection |= set(heal_selection(house.stale(INGEST_ANALYTICS)))
+        run = launch.run_job(house.settings, INGEST_JOB, run_id=run_id,
+                             asset_selection=sorted(selection, key=lambda k: k.to_user_string()),
+                             run_config={"ops": {LANDING_OP: {"config": {"keys": sorted(o.key for o in objects)}}}},
+                             tags={"soundlake/files": str(len(objects))})
+        current = house.lake.manifest()
+    mine = current[current["batch"] == run_id] if len(current) else current
+    return Outcome([FileResult.of(r["landing_key"] or r["original_name"], r) for r in mine.to_dict("records")], run)
 
 
 def reprocess(house: Lakehouse, source: str | None = None, on_wait=None) -> Outcome:

@@ -209,6 +209,56 @@ def repair(as_json):
 
 
 @main.command()
+@click.argument("sources", nargs=-1)
+@click.option("--all", "pull_all", is_flag=True, help="Every puller; those without credentials say so and are skipped.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Backfill: ask for data from this day on, whatever the source's cursor says.")
+@click.option("--no-ingest", is_flag=True, help="Only land the responses (the landing sensor of `soundlake ui` ingests them).")
+@click.option("--json", "as_json", is_flag=True, help="Print {pulls: [{source, status, files, window, ...}], files: [...]}.")
+def pull(sources, pull_all, since, no_ingest, as_json):
+    """Pull what is new from the platforms' APIs (youtube, mailchimp, instagram, meta_ads) into
+    landing, then ingest it like any export (a run of the `pull` job, then of `ingest`).
+
+    Credentials come from SOUNDLAKE_<SOURCE>_... variables (README, Pulling from APIs). Each
+    source remembers how far it got, so a pull asks only for new days. Exit status: 0 done
+    (with --all, sources without credentials are reported, not failed); 1 a puller or the run
+    failed; 2 a usage error, or a source named here has no credentials; 3 a pulled file was
+    quarantined (a response that is not JSON, say).
+    """
+    from resources.pullers import PULLERS
+
+    from . import app
+
+    unknown = [s for s in sources if s not in PULLERS]
+    if unknown or bool(sources) == pull_all:
+        raise click.UsageError(("unknown source " + ", ".join(map(repr, unknown)) + "; " if unknown else
+                                "name the sources to pull, or --all; ") + f"pullers: {', '.join(PULLERS)}")
+    names = list(PULLERS) if pull_all else list(dict.fromkeys(sources))
+    with _running("pull"):
+        outcome = app.pull(app.lakehouse(), names, since=since.date() if since else None, ingest=not no_ingest)
+    if as_json:
+        click.echo(json.dumps({"pulls": outcome.pulls, "files": [r.to_json() for r in outcome.ingest.results]},
+                              indent=2, default=str))
+    else:
+        for p in outcome.pulls:
+            n = len(p["files"])
+            what = (f"{n} response{'' if n == 1 else 's'} landed" + (f", {p['window']}" if p.get("window") else "")
+                    if p["status"] == "pulled" else "")
+            notes = [n for n in (p.get("note"),) if n] + \
+                    [f"{len(p.get(k) or [])} {label}" for k, label in (("empty", "without rows"), ("malformed", "not JSON"))
+                     if p.get(k)]
+            click.echo(f"{p['status']:<15} {p['source']:<10} " + " — ".join(x for x in (what, "; ".join(notes)) if x))
+        _print_results(outcome.ingest.results, False)
+    _report_run(outcome.run, as_json)
+    _report_run(outcome.ingest.run, as_json)
+    if not outcome.run.success or (outcome.ingest.run is not None and not outcome.ingest.run.success):
+        sys.exit(EXIT_FAILED)
+    if not pull_all and any(p["status"] == "not configured" for p in outcome.pulls):
+        sys.exit(EXIT_USAGE)
+    sys.exit(EXIT_QUARANTINED if outcome.ingest.quarantined else 0)
+
+
+@main.command()
 @click.option("--source", help="Only this source's files.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def reprocess(source, as_json):

@@ -11,6 +11,8 @@ the CLI, the landing sensor, the schedules, the UI — launches one of these.
   unbuilt.
 * ``analytics`` — every analytics table, the forecasts included; ``report`` — the weekly report;
   ``archive`` — raw retention.
+* ``pull`` — the API pullers (group ``api``): new responses land in landing, where the landing
+  sensor starts their ingest.
 """
 
 from __future__ import annotations
@@ -33,15 +35,17 @@ from assets.factory import (
 )
 from assets.lake import UNIDENTIFIED
 from assets.lake.state import Staleness
+from assets.pullers import PULL_ASSETS, pull_key
 
 INGEST_JOB = "ingest"
 REPROCESS_JOB = "reprocess"
 ANALYTICS_JOB = "analytics"
 REPORT_JOB = "report"
 ARCHIVE_JOB = "archive"
+PULL_JOB = "pull"
 WRITES_TAG = {"soundlake/writes": "curated"}  # dagster.yaml: such runs queue behind each other (one DuckDB writer)
 
-ASSETS = build_assets() + ANALYTICS_ASSETS
+ASSETS = build_assets() + ANALYTICS_ASSETS + PULL_ASSETS
 
 INGEST_SELECTION = dg.AssetSelection.groups("landing", "raw", "staging", "curated", "warehouse", "analytics")
 
@@ -68,7 +72,11 @@ report_job = dg.define_asset_job(
 archive_job = dg.define_asset_job(ARCHIVE_JOB, selection=dg.AssetSelection.groups("archive"), tags=WRITES_TAG,
                                   description="Raw objects past the retention age moved to archive.")
 
-JOBS = [ingest_job, reprocess_job, analytics_job, report_job, archive_job]
+pull_job = dg.define_asset_job(PULL_JOB, selection=dg.AssetSelection.groups("api"),
+                              description="The API pullers: each lands what is new in landing/<source>/<dataset>/ "
+                                          "(the landing sensor ingests it); unconfigured ones say so.")
+
+JOBS = [ingest_job, reprocess_job, analytics_job, report_job, archive_job, pull_job]
 
 # the analytics tables the ingest job keeps current (group ``analytics``; the asset ``analytics/<t>``
 # makes ``t``). ``alerts`` is not one: it is the log of what was sent (written only when a channel
@@ -130,6 +138,10 @@ def reprocess_selection(source: str | None = None) -> list[dg.AssetKey]:
     staging = [k for k in graph.get_all_asset_keys() if k.path[0] == "staging" and k.path[1] == source]
     keys = (dg.AssetSelection.assets(*staging).downstream() & REPROCESS_SELECTION).resolve(graph)
     return sorted(keys, key=lambda k: k.to_user_string())
+
+
+def pull_selection(sources: Iterable[str]) -> list[dg.AssetKey]:
+    return [pull_key(s) for s in sources]
 
 
 def analytics_selection(forecasts: bool = True) -> list[dg.AssetKey]:

@@ -1,4 +1,5 @@
-"""The schedules, on by default (the README says they run): raw retention at 04:00 UTC, every
+"""The schedules, on by default (the README says they run): raw retention at 04:00 UTC, the API
+pullers at 05:00 (the landing sensor ingests what they land before the analytics), every
 analytics table with the forecasts at 06:00, the weekly report on Mondays at 07:00."""
 
 from __future__ import annotations
@@ -7,13 +8,15 @@ import datetime as dt
 
 import dagster as dg
 
-from .jobs import analytics_job, archive_job, report_job
+from .jobs import analytics_job, archive_job, pull_job, report_job
 
 REPORT_OP = "analytics__report"  # the op behind the report asset (its key joined by "__"), for run config
 REPORT_CRON = "0 7 * * 1"  # Mondays 07:00, after analytics_daily (06:00) refreshed the forecasts
 
 archive_daily = dg.ScheduleDefinition(job=archive_job, cron_schedule="0 4 * * *", name="archive_daily",
                                       execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.RUNNING)
+pull_daily = dg.ScheduleDefinition(job=pull_job, cron_schedule="0 5 * * *", name="pull_daily",
+                                   execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.RUNNING)
 analytics_daily = dg.ScheduleDefinition(job=analytics_job, cron_schedule="0 6 * * *", name="analytics_daily",
                                         execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.RUNNING)
 
@@ -28,4 +31,4 @@ def report_weekly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
                          run_config={"ops": {REPORT_OP: {"config": {"date": day.isoformat()}}}})
 
 
-SCHEDULES = [archive_daily, analytics_daily, report_weekly]
+SCHEDULES = [archive_daily, pull_daily, analytics_daily, report_weekly]

@@ -46,18 +46,19 @@ import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Iterable, Protocol, Sequence
+from typing import Protocol, Sequence
 from urllib.parse import urlsplit
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from .redaction import redact
+from .redaction import register_secrets as _register_secret
 from .settings import AlertSettings
 
 log = logging.getLogger("soundlake.alerts")
 
 SEVERITIES = ("info", "warning", "critical")
-REDACTED = "[redacted]"
 SLACK_SECTION_MAX = 3000  # characters Slack accepts in one section's text
 _EMOJI = {"info": ":information_source:", "warning": ":warning:", "critical": ":rotating_light:"}
 
@@ -95,47 +96,6 @@ class Channel(Protocol):
 
 
 # --- secrets --------------------------------------------------------------------------------------
-
-def redact(text: str | None, secrets: Iterable[str | None]) -> str | None:
-    """``text`` with every secret (longest first) replaced by ``[redacted]``."""
-    if text is None:
-        return None
-    for s in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(s, REDACTED)
-    return text
-
-
-class _RedactFilter(logging.Filter):
-    """Blanks registered secrets out of records of the loggers it is attached to (urllib3 logs
-    ``"POST /services/T0/B0/XXXX HTTP/1.1" 200`` at DEBUG: the path of a Slack webhook)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            try:
-                msg = record.getMessage()
-            except Exception:  # a malformed record is not ours to fix
-                return True
-            clean = redact(msg, self.secrets)
-            if clean != msg:
-                record.msg, record.args = clean, None
-        return True
-
-
-_FILTER = _RedactFilter()
-_FILTERED_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "requests")
-
-
-def _register_secret(*secrets: str | None) -> None:
-    for name in _FILTERED_LOGGERS:
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
-    _FILTER.secrets.update(s for s in secrets if s and len(s) >= 4)
-
 
 def settings_secrets(settings: AlertSettings) -> list[str]:
     """The strings of ``settings`` that must never be shown: the webhook URL and its path, the

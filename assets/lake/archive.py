@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from resources.api import CURSOR_PREFIX
 from resources.storage import LakeStorage
 
 from .manifest import MANIFEST_PREFIX, utcnow
@@ -23,11 +24,12 @@ def archive_curated(storage: LakeStorage, key: str, stamp: str) -> None:
 
 
 def archive_raw(storage: LakeStorage, max_age_days: int, *, now: datetime | None = None) -> list[str]:
-    """Move raw objects older than ``max_age_days`` to ``archive/raw/``; the manifest stays."""
+    """Move raw objects older than ``max_age_days`` to ``archive/raw/``; the manifest and the API
+    pullers' cursors stay."""
     cutoff = (now or utcnow()) - timedelta(days=max_age_days)
     moved = []
     for o in list(storage.list("raw")):
-        if o.key.startswith(MANIFEST_PREFIX) or o.modified >= cutoff:
+        if o.key.startswith((MANIFEST_PREFIX, CURSOR_PREFIX)) or o.modified >= cutoff:  # the lake's own state stays
             continue
         target = f"raw/{o.key}"
         storage.copy("raw", o.key, "archive", target)
