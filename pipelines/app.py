@@ -183,8 +183,7 @@ def pull(house: Lakehouse, sources: Iterable[str], *, since: date | None = None,
     sources = list(sources)
     config = {"ops": {pull_key(s).to_python_identifier(): {"config": {"since": since.isoformat()}} for s in sources}} \
         if since else None
-    with _lock(house):
-        run = launch.run_job(house.settings, PULL_JOB, asset_selection=pull_selection(sources), run_config=config)
+    run = launch.run_job(house.settings, PULL_JOB, asset_selection=pull_selection(sources), run_config=config)
     pulls = []
     for s in sources:
         result = run.metadata(pull_key(s).to_user_string()).get(RESULT)
@@ -249,8 +248,7 @@ def report(house: Lakehouse, report_date: date | None = None) -> tuple[dict, lau
     """Run the ``report`` job for ``report_date`` (today, UTC, by default). Returns the report's
     summary (``uri``, ``date``, period, charts, sections, ...) and the run."""
     config = {"ops": {"analytics__report": {"config": {"date": report_date.isoformat()}}}} if report_date else None
-    with _lock(house):
-        run = launch.run_job(house.settings, REPORT_JOB, run_config=config)
+    run = launch.run_job(house.settings, REPORT_JOB, run_config=config)
     return run.metadata("analytics/report").get("result", {}), run
 
 

@@ -36,6 +36,7 @@ from assets.factory import (
 from assets.lake import UNIDENTIFIED
 from assets.lake.state import Staleness
 from assets.pullers import PULL_ASSETS, pull_key
+from resources.lock import WRITER_TAG
 
 INGEST_JOB = "ingest"
 REPROCESS_JOB = "reprocess"
@@ -43,7 +44,8 @@ ANALYTICS_JOB = "analytics"
 REPORT_JOB = "report"
 ARCHIVE_JOB = "archive"
 PULL_JOB = "pull"
-WRITES_TAG = {"soundlake/writes": "curated"}  # dagster.yaml: such runs queue behind each other (one DuckDB writer)
+# runs with this tag hold the lake lock (resources/lock.py) and queue behind each other (dagster.yaml)
+WRITES_TAG = {WRITER_TAG: "curated"}
 
 ASSETS = build_assets() + ANALYTICS_ASSETS + PULL_ASSETS
 

@@ -42,12 +42,16 @@ class LakeResource(dg.ConfigurableResource):
 
     @contextlib.contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext):
-        """A run holds the lake lock from start to end (resources/lock.py): one writer at a time.
-        A sensor's evaluation (no run) only reads and never takes it."""
-        if getattr(context, "dagster_run", None) is None:
+        """A run that writes the lake's derived state (tag ``soundlake/writes``: ingest, reprocess,
+        analytics, archive) holds the lake lock from start to end (resources/lock.py): one writer
+        at a time. Runs that only land files (the pullers, the extractors) and a sensor's
+        evaluation (no run) never take it."""
+        from .lock import WRITER_TAG, lake_lock
+
+        run = getattr(context, "dagster_run", None)
+        if run is None or WRITER_TAG not in (run.tags or {}):
             yield self
             return
-        from .lock import lake_lock
 
         log = getattr(context, "log", None)
         with lake_lock(self.settings(), on_wait=(log.info if log is not None else None)):

@@ -32,6 +32,7 @@ from typing import Callable, Iterator
 from .settings import Settings
 
 LEASE_KEY = "_state/lock.json"
+WRITER_TAG = "soundlake/writes"  # the run tag of the jobs that write derived state (pipelines/jobs.py)
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_TTL = 60.0
 
