@@ -60,7 +60,7 @@ COLUMNS = ("kpi", "value", "unit", "period", "as_of", "artist", "breakdown")
 RESULT_COLUMNS = ("value", "period", "as_of", "artist", "breakdown")
 # the order topics are shown in (docs, CLI); a KPI's topic must be one of these
 TOPICS = {
-    "revenue": "Revenue (royalty statements)",
+    "revenue": "Revenue (royalties and direct sales)",
     "streams": "Streams",
     "audience": "Audience",
     "social": "Social",

@@ -277,6 +277,8 @@ def sample_rows(rng: random.Random, start: date, days: int) -> list[list[str]]:
     rows: list[dict] = []
     tid = 1_000_000 + rng.randint(0, 99_999)
     albums = sorted({(a, upc) for a, _, _, upc in CATALOGUE})
+    # a release is named after its first track (the catalogue's UPCs are an EP and two singles)
+    release = {upc: next(t for _, t, _, u in CATALOGUE if u == upc) for _, upc in albums}
 
     def line(when: datetime, kind: str, **values) -> dict:
         nonlocal tid
@@ -315,10 +317,10 @@ def sample_rows(rng: random.Random, start: date, days: int) -> list[list[str]]:
                 rows.append(sale(at, "track", title, artist, 1.0, 1, isrc=isrc))
             elif pick < 0.85:
                 artist, upc = rng.choice(albums)
-                rows.append(sale(at, "album", f"{artist} — Collected", artist, 8.0, rng.choice([1, 1, 2]), upc=upc))
+                rows.append(sale(at, "album", release[upc], artist, 8.0, rng.choice([1, 1, 2]), upc=upc))
             else:
                 artist, upc = rng.choice(albums)
-                rows.append(sale(at, "package", f"{artist} — Collected (vinyl)", artist, 25.0, 1, upc=upc,
+                rows.append(sale(at, "package", f"{release[upc]} (vinyl)", artist, 25.0, 1, upc=upc,
                                  package="Vinyl LP"))
         if (start + timedelta(days=day)).day == 15:  # a payout a month: not a sale
             rows.append(line(when + timedelta(hours=9), "payout", **{"currency": "USD", "net amount": "-120.00",
