@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import pandas as pd
 import pyarrow as pa
@@ -35,6 +35,7 @@ from .parsing import (
     Delimited,
     counts,
     dates,
+    decode,
     frame,
     header_names,
     per_distinct,
@@ -71,22 +72,26 @@ class DailyFormat:
         return self.columns.get(column, ())
 
 
-def read_with_header(data: bytes, what: str, names: tuple[str, ...]) -> Delimited:
-    """The file from its header line on: the first of its first 10 lines naming one of ``names``
-    (header variants), preamble lines before it skipped."""
-    for name in names:
+def read_with_header(data: bytes, what: str, headers: Sequence[Sequence[str]]) -> Delimited:
+    """The file from its header line on: the first of its first 10 lines naming every column of
+    one of ``headers`` (the header variants), preamble and title lines before it skipped (a title
+    such as "Plays, last 7 days" names one column, not all)."""
+    content = decode(data)
+    for names in headers:
         try:
-            return read_delimited(data, what, header=(name,))
+            return read_delimited(content, what, header=tuple(names))
         except ParseError as exc:
             if "no header line" not in str(exc):
                 raise
-    raise ParseError(f"{what}: no header line with a {' or '.join(repr(n) for n in names)} column "
+    wanted = " or ".join("+".join(repr(n) for n in names) for names in headers[:4])
+    raise ParseError(f"{what}: no header line with the columns {wanted}{' or ...' if len(headers) > 4 else ''} "
                      "in the first 10 lines")
 
 
 def _read(data: bytes, fmt: DailyFormat) -> Delimited:
-    table = read_with_header(data, fmt.what, fmt.aliases("streams"))
-    return table.drop_totals(fmt.aliases("date")[0]) if table.column(*fmt.aliases("date")) else table
+    headers = [(d, s) for s in fmt.aliases("streams") for d in fmt.aliases("date")]
+    table = read_with_header(data, fmt.what, headers)
+    return table.drop_totals(table.column(*fmt.aliases("date")).name)
 
 
 def _artist_from_name(name: str, fmt: DailyFormat) -> str | None:
@@ -144,10 +149,11 @@ def parse_daily(data: bytes, ctx: ParseContext, fmt: DailyFormat) -> pd.DataFram
 def sniff_header(head: bytes, fmt: DailyFormat, must: set[str]) -> bool:
     """Whether the file's header (found as :func:`_read` finds it) has a date column, a count
     column and every one of ``must`` (folded names)."""
-    for alias in fmt.aliases("streams"):
-        header = set(header_names(head, header=(alias,)))
-        if header and must <= header and header & {a.lower() for a in fmt.aliases("date")}:
-            return True
+    for count in fmt.aliases("streams"):
+        for day in fmt.aliases("date"):
+            header = set(header_names(head, header=(day, count)))
+            if header and must <= header:
+                return True
     return False
 
 

@@ -118,14 +118,15 @@ def _period_starts(col: Column) -> pa.Array:
     values = pc.utf8_trim_whitespace(col.values)
     values = pc.replace_substring_regex(values, r"\s+(?:-|–|to)\s+.*$", "")  # a range: its first day
     values = pc.replace_substring_regex(values, r"^([A-Za-z]+\.?)\s+(\d{4})$", r"1 \1 \2")  # "May 2024"
-    days = dates(Column(col.name, values, col.lines), styles=("month", "iso", "words", "slash"))
+    shown = col.values.to_pylist()  # errors quote the value as the file has it
+    days = dates(Column(col.name, values, col.lines, shown=shown), styles=("month", "iso", "words", "slash"))
     require_values(col, days, "no reporting period (expected like 2024-05 or May 2024)")
     return pc.floor_temporal(days.cast(pa.timestamp("s")), unit="month").cast(pa.date32())
 
 
 def parse_revenue(data: bytes, ctx: ParseContext) -> pd.DataFrame:
     what = "SoundCloud revenue export"
-    table = read_with_header(data, what, _REVENUE_COLUMNS["reporting_period"])
+    table = read_with_header(data, what, [(name,) for name in _REVENUE_COLUMNS["reporting_period"]])
     for name in table.header:
         m = _OTHER_CURRENCY.match(name.strip())
         if m:
