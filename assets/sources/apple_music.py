@@ -64,7 +64,7 @@ def parse_plays(data: bytes, ctx: ParseContext) -> pd.DataFrame:
 
 def _sniff(name: str, head: bytes) -> bool:
     # Shazams are Apple's alone; a plays/listeners file without them needs its name to say Apple
-    return sniff_header(head, FORMAT, {"shazams"})
+    return sniff_header(head, FORMAT, [FORMAT.aliases("shazams")])
 
 
 PLAYS = Dataset(

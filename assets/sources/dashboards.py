@@ -36,6 +36,7 @@ from .parsing import (
     counts,
     dates,
     decode,
+    fold,
     frame,
     header_names,
     per_distinct,
@@ -146,13 +147,13 @@ def parse_daily(data: bytes, ctx: ParseContext, fmt: DailyFormat) -> pd.DataFram
     return df[DAILY_SCHEMA.names]
 
 
-def sniff_header(head: bytes, fmt: DailyFormat, must: set[str]) -> bool:
+def sniff_header(head: bytes, fmt: DailyFormat, must: Sequence[Sequence[str]]) -> bool:
     """Whether the file's header (found as :func:`_read` finds it) has a date column, a count
-    column and every one of ``must`` (folded names)."""
+    column and, for each group of ``must``, one of its names."""
     for count in fmt.aliases("streams"):
         for day in fmt.aliases("date"):
             header = set(header_names(head, header=(day, count)))
-            if header and must <= header:
+            if header and all(header & {fold(n) for n in group} for group in must):
                 return True
     return False
 

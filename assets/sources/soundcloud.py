@@ -214,7 +214,7 @@ def parse_plays(data: bytes, ctx: ParseContext) -> pd.DataFrame:
 
 
 def _sniff_plays(name: str, head: bytes) -> bool:
-    return any(sniff_header(head, PLAYS_FORMAT, {"plays", extra}) for extra in ("reposts", "likes"))
+    return sniff_header(head, PLAYS_FORMAT, [("Plays",), ("Reposts", "Likes")])
 
 
 PLAYS = Dataset(
