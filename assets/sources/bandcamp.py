@@ -44,6 +44,7 @@ import pyarrow.compute as pc
 
 from .. import quality
 from .base import CuratedMapping, Dataset, ParseContext, ParseError, Source
+from .dashboards import country_code
 from .parsing import (
     EMPTY,
     counts,
@@ -58,7 +59,6 @@ from .parsing import (
     timestamps,
 )
 from .samples import CATALOGUE, delimited_bytes, sample_end
-from .tiktok import territory_code
 
 NAME = "bandcamp"
 PLATFORM = "bandcamp"
@@ -139,11 +139,6 @@ SALES_SCHEMA = pa.schema(
 SALES_KEY = ("transaction_id", "item_type", "item_name", "line_seq")
 
 
-def _country(value: str) -> str | None:
-    code = territory_code(value)
-    return code if len(code) == 2 and code.isalpha() else None
-
-
 def parse_sales_report(data: bytes, ctx: ParseContext) -> pd.DataFrame:
     table = read_delimited(data, WHAT, header=("item type",))
     table = table.drop_totals("date", unless="item type")
@@ -167,7 +162,7 @@ def parse_sales_report(data: bytes, ctx: ParseContext) -> pd.DataFrame:
         out[field] = text(cols[field]) if cols[field] is not None else pa.nulls(n, pa.string())
     currency = pc.utf8_upper(text(cols["currency"]))
     out["currency"] = currency
-    out["country"] = (per_distinct(text(cols["country"]), _country) if cols["country"] is not None
+    out["country"] = (per_distinct(text(cols["country"]), country_code) if cols["country"] is not None
                       else pa.nulls(n, pa.string()))
     pending = np.zeros(n, bool)
     if cols["transaction_fee"] is not None:  # "*": the payment is still pending

@@ -21,6 +21,7 @@ for ``--artist``. ``--track`` names the song of a file without a song column.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
@@ -28,6 +29,7 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 import pyarrow as pa
+import pycountry
 
 from .. import quality
 from .base import ParseContext, ParseError
@@ -44,7 +46,6 @@ from .parsing import (
     require_values,
     text,
 )
-from .tiktok import territory_code
 
 # staging column -> what it is; every platform maps its own header names onto these
 COUNTS = ("streams", "listeners", "shazams", "saves", "likes", "reposts", "comments", "downloads")
@@ -58,6 +59,32 @@ THOUSANDS = ", '"
 DAILY_COLUMNS = ["date", "platform", "artist", "track", "isrc", "streams", "listeners", "sha256", "observed_at"]
 TOTALS_COLUMNS = ["period_start", "period_end", "period", "platform", "artist", "dimension", "item", "isrc",
                   "streams", "listeners", "sha256", "observed_at"]
+
+
+# names in common use that ISO 3166 words otherwise
+_COUNTRY_NAMES = {"russia": "RU", "uk": "GB", "great britain": "GB", "england": "GB", "turkey": "TR",
+                  "czech republic": "CZ", "kosovo": "XK", "holland": "NL", "ivory coast": "CI"}
+
+
+@functools.lru_cache(maxsize=1024)
+def country_code(value: str) -> str | None:
+    """ISO 3166 alpha-2 of a country as exports write it: a code (``us``, ``USA``) or an English
+    name (``United States``, ``Germany``); None when it is neither."""
+    s = value.strip()
+    if fold(s) in _COUNTRY_NAMES:
+        return _COUNTRY_NAMES[fold(s)]
+    try:
+        return pycountry.countries.lookup(s).alpha_2
+    except LookupError:
+        pass
+    matches = [c.alpha_2 for c in pycountry.countries
+               if fold(s) in (fold(getattr(c, "common_name", "")), fold(getattr(c, "official_name", "")))]
+    return matches[0] if matches else None
+
+
+def territory(value: str) -> str:
+    """A country as :func:`country_code` reads it, else the value as written (so a check shows it)."""
+    return country_code(value) or value.strip()
 
 
 @dataclass(frozen=True)
@@ -134,7 +161,7 @@ def parse_daily(data: bytes, ctx: ParseContext, fmt: DailyFormat) -> pd.DataFram
     if track:
         out["track"] = track
     if cols["country"] is not None:  # names ("United States") or codes, as ISO 3166 alpha-2
-        out["country"] = per_distinct(out["country"], territory_code)
+        out["country"] = per_distinct(out["country"], territory)
     for column in COUNTS:
         col = cols[column]
         out[column] = counts(col, thousands=THOUSANDS) if col is not None else pa.nulls(n, pa.int64())

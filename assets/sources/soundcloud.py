@@ -54,6 +54,7 @@ from .dashboards import (
     sniff_header,
     streams_daily,
     suite,
+    territory,
 )
 from .parsing import (
     Column,
@@ -67,7 +68,6 @@ from .parsing import (
     text,
 )
 from .samples import CATALOGUE, delimited_bytes, sample_end, sample_spotify_daily
-from .tiktok import territory_code
 
 NAME = "soundcloud"
 PLATFORM = "soundcloud"
@@ -150,7 +150,7 @@ def parse_revenue(data: bytes, ctx: ParseContext) -> pd.DataFrame:
     else:
         out["partner"] = pc.fill_null(out["partner"], "SoundCloud")
     require_values(cols["artist"], out["artist"], "the artist is empty")
-    out["country"] = (per_distinct(text(cols["country"]), territory_code) if cols["country"] is not None
+    out["country"] = (per_distinct(text(cols["country"]), territory) if cols["country"] is not None
                       else pa.nulls(n, pa.string()))
     out["units"] = counts(cols["units"], thousands=THOUSANDS, point_zero=True)
     for field in ("revenue_usd", "revenue_share", "split_pay_share"):
