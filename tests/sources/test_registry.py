@@ -22,3 +22,21 @@ def test_no_source_module_imports_another():
     for name in SOURCES:
         code = Path(MODULES[name].__file__).read_text(encoding="utf-8")
         assert not [o for o in SOURCES if o != name and (f"from .{o} import" in code or f"from . import {o}" in code)]
+
+
+def test_samples_are_recognised_as_their_own_source_and_no_fixture_is_taken(tmp_path):
+    """Every sample is recognised by its name as its own source (and by content alone where the
+    format tells), and the sources that recognise by content take no other platform's file."""
+    from assets.lake import SNIFF_BYTES, Lake
+    from tests.conftest import BEDROT
+
+    lake = Lake(None)
+    for name, src in SOURCES.items():
+        for path in src.samples(tmp_path / name, 7):
+            assert lake.identify(path.name, path.read_bytes()[:SNIFF_BYTES])[0] == name, path
+    by_content = {"bandcamp", "soundcloud", "apple_music", "amazon_music", "deezer"}
+    fixtures = [p for p in BEDROT.rglob("*") if p.is_file()] if BEDROT.is_dir() else []
+    for path in fixtures + [p for p in tmp_path.rglob("*") if p.is_file()]:
+        found = lake.identify("export.dat", path.read_bytes()[:SNIFF_BYTES])
+        owner = path.parent.name if path.is_relative_to(tmp_path) else None
+        assert found is None or found[0] not in by_content or found[0] == owner, (path, found)
