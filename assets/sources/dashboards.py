@@ -122,13 +122,18 @@ def _read(data: bytes, fmt: DailyFormat) -> Delimited:
     return table.drop_totals(table.column(*fmt.aliases("date")).name)
 
 
+# what people and browsers put before a platform's name that is no artist ("export_apple_music.csv")
+_NOT_ARTISTS = frozenset({"export", "exports", "data", "download", "downloads", "report", "reports", "stats",
+                          "statistics", "insights", "analytics", "my", "copy of"})
+
+
 def _artist_from_name(name: str, fmt: DailyFormat) -> str | None:
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     m = re.match(rf"^(?P<artist>.+?)[-_ ]+(?:{fmt.name_token})(?![a-z])", base, re.IGNORECASE)
     if not m:
         return None
     artist = m.group("artist").strip(" -_")
-    return artist or None
+    return artist if artist and fold(artist) not in _NOT_ARTISTS else None
 
 
 def parse_daily(data: bytes, ctx: ParseContext, fmt: DailyFormat) -> pd.DataFrame:

@@ -65,6 +65,7 @@ def test_countries_excel_dates_and_totals():
     ([["Date", "Plays"], ["2025-06-01", "3"], ["2025-06-02", "4.5"]], "Nova Lights_apple_music.csv",
      "column 'Plays', line 3: '4.5' is not a whole number"),
     ([["Date", "Plays"], ["2025-06-01", "3"]], "export.csv", "no artist"),
+    ([["Date", "Plays"], ["2025-06-01", "3"]], "export_apple_music.csv", "no artist"),
     ([["Date", "Plays"], ["2025-06-01", "3"], ["2025-06-01", "4"]], "Nova Lights_apple_music.csv",
      "lines 2 and 3 are the same day, song and country"),
     ([["Date", "Plays"], ["2025-06-01", "3"], ["06/02/2025", "4"]], "Nova Lights_apple_music.csv",
