@@ -64,7 +64,7 @@ KPIS_SCHEMA = pa.schema([("kpi", pa.string()), ("value", pa.float64()), ("unit",
                          ("breakdown", pa.string())])
 # the order topics are shown in (docs, CLI); a KPI's topic must be one of these
 TOPICS = {
-    "revenue": "Revenue (royalty statements)",
+    "revenue": "Revenue (royalties and direct sales)",
     "streams": "Streams",
     "audience": "Audience",
     "social": "Social",

@@ -302,8 +302,41 @@ FCT_LINK_BREAKDOWN = CuratedTable(
     key=("period_start", "period_end", "platform", "source", "account", "dimension", "item"),
 )
 
+FCT_SALES = CuratedTable(
+    name="fct_sales",
+    grain="one sale line",
+    description=(
+        "Direct sales to fans (Bandcamp): one row per sale line, a refund or a reversal (negative "
+        "quantity and money). Payouts from the platform to you are not sales and are left out. "
+        "Money is in the sale's `currency`; `net_usd` is set only when that currency is USD (no "
+        "exchange rate is guessed). Nothing about the buyer is kept but the country."
+    ),
+    columns=(
+        Column("date", pa.date32(), "day of the sale (UTC)"),
+        Column("sold_at", pa.timestamp("us", tz="UTC"), "when the sale, refund or reversal happened"),
+        Column("platform", pa.string(), "where the fan bought (`bandcamp`)"),
+        Column("artist", pa.string(), "artist name as the platform spells it"),
+        Column("item_type", pa.string(), "`album`, `track`, `package` (merch, physical), `refund` or `reversal`"),
+        Column("item_name", pa.string(), "the album, track or package sold"),
+        Column("isrc", pa.string(), "ISRC of a track, when given"),
+        Column("upc", pa.string(), "UPC of an album or package, when given"),
+        Column("quantity", pa.int64(), "units; negative on refunds and reversals; null on a partial refund that names none"),
+        Column("currency", pa.string(), "ISO 4217 currency of the money columns"),
+        Column("gross", pa.float64(), "what the fan paid for the line (item total: price × quantity, extra contribution, shipping, seller tax)"),
+        Column("fees", pa.float64(), "gross − net: the payment processor's fee, the platform's share and taxes it remits"),
+        Column("net", pa.float64(), "what reached you for the line"),
+        Column("net_usd", pa.float64(), "`net` when the currency is USD, else null"),
+        Column("country", pa.string(), "ISO 3166 alpha-2 country of the buyer, when given"),
+        Column("transaction_id", pa.string(), "the platform's transaction id; `at:<time>` when the export has none"),
+        Column("line_seq", pa.int64(), "1 for the first of otherwise identical lines of one transaction, 2 for the next, ..."),
+        *_lineage(),
+    ),
+    key=("platform", "source", "transaction_id", "item_type", "item_name", "line_seq"),
+    partition_by="date",
+)
+
 TABLES: dict[str, CuratedTable] = {t.name: t for t in (
-    FCT_STREAMS_DAILY, FCT_STREAMS_TOTALS, FCT_AUDIENCE_DAILY, FCT_ROYALTIES, FCT_SOCIAL_DAILY,
+    FCT_STREAMS_DAILY, FCT_STREAMS_TOTALS, FCT_AUDIENCE_DAILY, FCT_ROYALTIES, FCT_SALES, FCT_SOCIAL_DAILY,
     FCT_SOCIAL_VIDEOS, FCT_SOCIAL_TERRITORIES, FCT_AD_PERFORMANCE, DIM_AD_CAMPAIGN,
     FCT_LINK_CLICKS_DAILY, FCT_LINK_BREAKDOWN,
 )}

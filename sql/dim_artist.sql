@@ -1,5 +1,5 @@
 -- Artists and their aliases. Every spelling of a name that any source uses (royalty lines,
--- streams, audience, social accounts, link pages) is an alias; spellings with the same
+-- direct sales, streams, audience, social accounts, link pages) is an alias; spellings with the same
 -- artist_key are one artist. The canonical name is the distributor's spelling when there is one
 -- (it is what the artist registered), else the artist dashboard's, else the social handle; among
 -- equals the most used spelling, then the first alphabetically.
@@ -9,6 +9,7 @@ WITH names AS (
     UNION ALL SELECT artist, 2, 'fct_streams_daily', count(*) FROM fct_streams_daily WHERE artist IS NOT NULL GROUP BY ALL
     UNION ALL SELECT artist, 2, 'fct_audience_daily', count(*) FROM fct_audience_daily WHERE artist IS NOT NULL GROUP BY ALL
     UNION ALL SELECT artist, 2, 'fct_streams_totals', count(*) FROM fct_streams_totals WHERE artist IS NOT NULL GROUP BY ALL
+    UNION ALL SELECT artist, 2, 'fct_sales', count(*) FROM fct_sales WHERE artist IS NOT NULL GROUP BY ALL
     UNION ALL SELECT account, 3, 'fct_social_daily', count(*) FROM fct_social_daily WHERE account IS NOT NULL GROUP BY ALL
     UNION ALL SELECT account, 3, 'fct_link_clicks_daily', count(*) FROM fct_link_clicks_daily WHERE account IS NOT NULL GROUP BY ALL
 ),

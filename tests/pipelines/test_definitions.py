@@ -12,8 +12,11 @@ from pipelines.jobs import analytics_selection, ingest_selection, reprocess_sele
 
 REPO = Path(__file__).resolve().parents[2]
 
-SOURCES = ["distrokid", "linktree", "meta_ads", "spotify_for_artists", "tiktok", "toolost"]
+SOURCES = ["amazon_music", "apple_music", "bandcamp", "deezer", "distrokid", "linktree", "meta_ads", "soundcloud",
+           "spotify_for_artists", "tiktok", "toolost"]
 DATASETS = [
+    "amazon_music/streams", "apple_music/plays", "bandcamp/sales_report", "deezer/streams", "soundcloud/plays",
+    "soundcloud/revenue",
     "distrokid/applemusic_stats", "distrokid/bank_details", "distrokid/streams_stats", "linktree/graphql",
     "meta_ads/ads_manager", "meta_ads/campaigns", "meta_ads/insights", "spotify_for_artists/audience_timeline",
     "spotify_for_artists/song_list", "spotify_for_artists/song_table", "spotify_for_artists/song_timeline",
@@ -21,7 +24,7 @@ DATASETS = [
     "tiktok/viewers", "toolost/apple", "toolost/spotify",
 ]
 CURATED = ["dim_ad_campaign", "fct_ad_performance", "fct_audience_daily", "fct_link_breakdown",
-           "fct_link_clicks_daily", "fct_royalties", "fct_social_daily", "fct_social_territories",
+           "fct_link_clicks_daily", "fct_royalties", "fct_sales", "fct_social_daily", "fct_social_territories",
            "fct_social_videos", "fct_streams_daily", "fct_streams_totals"]
 PULLERS = ["instagram", "mailchimp", "meta_ads", "youtube"]
 FAST = ["ad_attribution", "alerts", "anomalies", "kpis", "lagged_correlation", "market_demand", "payment_delay",
@@ -54,7 +57,10 @@ def test_asset_graph_snapshot():
     assert graph.get(dg.AssetKey(["staging", "distrokid", "bank_details"])).parent_keys == {
         dg.AssetKey(["raw", "distrokid"])}
     royalties = graph.get(dg.AssetKey(["curated", "fct_royalties"]))
-    assert royalties.parent_keys == {dg.AssetKey(["staging", "distrokid", "bank_details"])}
+    assert royalties.parent_keys == {dg.AssetKey(["staging", "distrokid", "bank_details"]),
+                                     dg.AssetKey(["staging", "soundcloud", "revenue"])}
+    sales = graph.get(dg.AssetKey(["curated", "fct_sales"]))
+    assert sales.parent_keys == {dg.AssetKey(["staging", "bandcamp", "sales_report"])}
     assert graph.get(dg.AssetKey(["analytics", "kpis"])).parent_keys == {dg.AssetKey(["warehouse", "duckdb"])}
     assert graph.get(dg.AssetKey(["analytics", "viral_moments"])).parent_keys == {dg.AssetKey(["warehouse", "duckdb"])}
     predictions = graph.get(dg.AssetKey(["analytics", "forecasts"]))
