@@ -9,6 +9,8 @@ the CLI, the landing sensor, the schedules, the UI — launches one of these.
   quarantined (and unused) files again, ``raw/unidentified`` recognises unrecognised ones again,
   and what depends on them is rebuilt; also the way to rebuild a warehouse a failed run left
   unbuilt.
+* ``extract`` — the browser extractors (``extract/<source>``), a run per source; what they land is
+  ingested by the landing sensor (or by ``soundlake extract``).
 * ``analytics`` — every analytics table, the forecasts included; ``report`` — the weekly report;
   ``archive`` — raw retention.
 """
@@ -21,6 +23,7 @@ from typing import Iterable
 import dagster as dg
 
 from assets.analytics_assets import ANALYTICS_ASSETS, REPORT_KEY
+from assets.extract_assets import EXTRACT_ASSETS
 from assets.factory import (
     REPROCESS_TAG,
     UNIDENTIFIED_NAME,
@@ -38,7 +41,7 @@ REPORT_JOB = "report"
 ARCHIVE_JOB = "archive"
 WRITES_TAG = {"soundlake/writes": "curated"}  # dagster.yaml: such runs queue behind each other (one DuckDB writer)
 
-ASSETS = build_assets() + ANALYTICS_ASSETS
+ASSETS = build_assets() + ANALYTICS_ASSETS + EXTRACT_ASSETS
 
 INGEST_SELECTION = dg.AssetSelection.groups("landing", "raw", "staging", "curated", "warehouse", "analytics")
 
@@ -65,7 +68,12 @@ report_job = dg.define_asset_job(
 archive_job = dg.define_asset_job(ARCHIVE_JOB, selection=dg.AssetSelection.groups("archive"), tags=WRITES_TAG,
                                   description="Raw objects past the retention age moved to archive.")
 
-JOBS = [ingest_job, reprocess_job, analytics_job, report_job, archive_job]
+# browser extractors: a run per source (pipelines/schedules.py: extract_daily), what it lands is ingested after
+EXTRACT_JOB = "extract"
+extract_job = dg.define_asset_job(EXTRACT_JOB, selection=dg.AssetSelection.groups("extract"),
+                                  description="Dashboards without an API → landing, with saved browser sessions.")
+
+JOBS = [ingest_job, reprocess_job, analytics_job, report_job, archive_job, extract_job]
 
 
 @functools.lru_cache(maxsize=1)
