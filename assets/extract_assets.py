@@ -16,6 +16,7 @@ import dagster as dg
 
 from resources.browser import Sessions
 from resources.lake_resource import LakeResource
+from resources.vault import VaultError
 
 from .extract import EXTRACTORS, Extractor
 from .extract.base import ExtractError, SessionExpired, extract, land
@@ -43,7 +44,7 @@ def _asset(extractor: Extractor) -> dg.AssetsDefinition:
             return dg.MaterializeResult(metadata={"status": "not configured", "files": 0})
         try:
             captures = extract(extractor, sessions)
-        except (SessionExpired, ExtractError) as exc:
+        except (SessionExpired, ExtractError, VaultError) as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
         landed = land(house.lake, source, captures, batch=batch_of(context.run))
         return dg.MaterializeResult(metadata={

@@ -172,6 +172,7 @@ class FakeDashboards:
                 self.logins.append(source)
                 response = Response(status=303, headers={"Location": f"/{source}/{HOME[source]}"})
                 response.set_cookie(form.cookie, token, expires=int(expires), httponly=True, path="/")
+                response.delete_cookie("pending_2fa", path=f"/{source}")
                 return response
             error = f"<div {form.error}>That code is not valid.</div>"
         return _page(f"{source} 2FA", f"<h1>Two-step verification</h1>{error}<form method='post'>"
