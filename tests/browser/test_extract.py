@@ -177,3 +177,59 @@ def test_cli_choices_are_the_extractors():
     from pipelines.cli import EXTRACTOR_SOURCES
 
     assert sorted(EXTRACTOR_SOURCES) == sorted(EXTRACTORS)
+
+
+def test_the_scheduled_run_lands_for_the_sensor_which_ingests_with_the_options(browser_env):
+    """The daily path: a run of the extract job (no CLI around it) lands; the landing sensor
+    announces the files and its ingest run parses them with the options the extractor recorded
+    (TikTok's account, which the stamped name no longer says alone)."""
+    import dagster as dg
+
+    from assets.extract_assets import extract_key
+    from pipelines import launch
+    from resources.lake_resource import LakeResource
+    from sensors.landing import landing_sensor
+
+    settings = Settings.from_env()
+    sign_in("tiktok")
+    extracted = launch.run_job(settings, "extract", asset_selection=[extract_key("tiktok")])
+    assert extracted.success, extracted.failures
+    meta = extracted.metadata("extract/tiktok")
+    assert meta["status"] == "landed" and meta["files"] == 2
+    with launch.instance(settings) as instance:
+        with dg.build_sensor_context(instance=instance, resources={"lake": LakeResource()}) as ctx:
+            request = landing_sensor(ctx)
+    assert sorted(request.run_config["ops"]["landing"]["config"]["keys"]) == sorted(meta["landing_keys"])
+    run_ = launch.run_job(settings, "ingest", asset_selection=request.asset_selection, run_config=request.run_config)
+    assert run_.success, run_.failures
+    [row] = query("SELECT count(DISTINCT account) AS accounts, min(account) AS account FROM fct_social_daily")
+    assert row == {"accounts": 1, "account": TIKTOK_HANDLE}
+
+
+def test_navigation_errors_are_retried_with_backoff(monkeypatch):
+    """A navigation that fails (a network error) is tried again, up to NAV_ATTEMPTS times."""
+    from playwright.sync_api import Error as PlaywrightError
+    from tenacity import nap
+
+    from assets.extract import base
+
+    monkeypatch.setattr(nap.time, "sleep", lambda s: None)
+    dashboard = base.Dashboard(EXTRACTORS["toolost"], page=None, base_url="http://127.0.0.1:9/toolost/")
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < base.NAV_ATTEMPTS:
+            raise PlaywrightError("net::ERR_CONNECTION_RESET")
+        return "page"
+
+    assert dashboard._retry("opening portal/analytics", flaky) == "page" and len(calls) == base.NAV_ATTEMPTS
+    tries = []
+
+    def down():
+        tries.append(1)
+        raise PlaywrightError("net::ERR_CONNECTION_REFUSED")
+
+    with pytest.raises(PlaywrightError, match="ERR_CONNECTION_REFUSED"):
+        dashboard._retry("opening portal/analytics", down)
+    assert len(tries) == base.NAV_ATTEMPTS
