@@ -6,6 +6,7 @@ rest only read, and never build anything: on a home that holds no lake they rais
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -145,7 +146,9 @@ def extract(house: Lakehouse, sources: Iterable[str]) -> tuple[list[Extraction],
         if run.success:
             done.append(Extraction(source, "landed", int(run.metadata(f"extract/{source}").get("files", 0)), run_id=run.run_id))
         else:
-            message = "; ".join(f.split(": ", 1)[-1] for f in run.failures) or "the run failed"
+            # "step: module.Failure: text" → the text
+            message = "; ".join(re.sub(r"^[\w.]+: (?:[\w.]+(?:Failure|Error): )?", "", f) for f in run.failures) \
+                or "the run failed"
             done.append(Extraction(source, "failed", message=message, run_id=run.run_id))
     outcome = _run_batch(house, batch, house.lake.claimed(batch), [])
     if outcome.run is None and any(e.status == "failed" for e in done):

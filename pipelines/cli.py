@@ -562,7 +562,7 @@ def login(source, terminal, wait_s):
     until = (f", valid until {datetime.fromtimestamp(max(expiries), timezone.utc):%Y-%m-%d %H:%M} UTC"
              if expiries else "")
     click.echo(f"signed in to {source}: session saved encrypted in {summary['soundlake']['vault']} "
-               f"({len(summary.get('cookies', []))} cookies{until}); `soundlake extract {source}` uses it")
+               f"({len(summary.get('cookies', []))} cookie(s){until}); `soundlake extract {source}` uses it")
 
 
 @main.command()
