@@ -71,6 +71,7 @@ archive_job = dg.define_asset_job(ARCHIVE_JOB, selection=dg.AssetSelection.group
 # browser extractors: a run per source (pipelines/schedules.py: extract_daily), what it lands is ingested after
 EXTRACT_JOB = "extract"
 extract_job = dg.define_asset_job(EXTRACT_JOB, selection=dg.AssetSelection.groups("extract"),
+                                  tags={"soundlake/browser": "chromium"},  # dagster.yaml: two at once
                                   description="Dashboards without an API → landing, with saved browser sessions.")
 
 JOBS = [ingest_job, reprocess_job, analytics_job, report_job, archive_job, extract_job]

@@ -233,3 +233,13 @@ def test_navigation_errors_are_retried_with_backoff(monkeypatch):
     with pytest.raises(PlaywrightError, match="ERR_CONNECTION_REFUSED"):
         dashboard._retry("opening portal/analytics", down)
     assert len(tries) == base.NAV_ATTEMPTS
+
+
+def test_a_window_nobody_signs_in_to_times_out_and_saves_nothing(browser_env):
+    """`soundlake login` without --terminal waits for the person to finish in the window; the
+    same flow (headless here) gives up after --wait seconds with what to do."""
+    from assets.extract.base import LoginFailed
+
+    with pytest.raises(LoginFailed, match=r"not signed in after 3 s; run `soundlake login tiktok` again"):
+        app.login(Settings.from_env(), "tiktok", prompt=None, headless=True, wait_s=3)
+    assert not sessions().configured("tiktok")
