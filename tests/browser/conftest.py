@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,16 @@ from resources.settings import Settings
 from .fake_dashboards import PASSWORD, USERNAME, FakeDashboards, Server, totp_code
 
 VAULT_KEY = "vault-key-for-tests-7f1c2a9e5b"
+
+
+@pytest.fixture(autouse=True)
+def _logger_levels():
+    """`soundlake` commands set logger levels for the process (cli.main); later tests get them back."""
+    names = ("soundlake", "great_expectations", "cmdstanpy", "prophet.plot", "")
+    levels = {n: logging.getLogger(n).level for n in names}
+    yield
+    for n, level in levels.items():
+        logging.getLogger(n).setLevel(level)
 
 
 @pytest.fixture(scope="session")
