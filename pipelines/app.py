@@ -128,6 +128,13 @@ def ingest(house: Lakehouse, paths: Iterable[Path], *, source: str | None = None
         landed, refused = house.lake.land_paths(paths, source=source, as_of=as_of, options=options, batch=run_id)
         if not landed and not refused:  # no files at all: nothing to do, and the CLI says so
             return Outcome()
+        return _run_batch(house, run_id, landed, refused)
+
+
+def _run_batch(house: Lakehouse, run_id: str, landed: list, refused: list[FileResult]) -> Outcome:
+    """Run the ``ingest`` job ``run_id`` over the landings of its batch (``landed``), with what
+    an interrupted run left stale. Holds the lake lock."""
+    with _lock(house):
         stale = house.stale(INGEST_ANALYTICS)
         if not landed and not stale:
             return Outcome(refused)
@@ -216,6 +223,66 @@ def ingest_landed(house: Lakehouse, keys: Iterable[str]) -> Outcome:
         current = house.lake.manifest()
     mine = current[current["batch"] == run_id] if len(current) else current
     return Outcome([FileResult.of(r["landing_key"] or r["original_name"], r) for r in mine.to_dict("records")], run)
+
+
+@dataclass
+class Extraction:
+    """What ``soundlake extract`` did for one source: ``landed`` (``files`` of them), ``not
+    configured`` (no saved session) or ``failed`` (``message`` says why: an expired session
+    says ``log in again to SOURCE``)."""
+
+    source: str
+    status: str
+    files: int = 0
+    message: str | None = None
+    run_id: str | None = None
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+def login(settings: Settings, source: str, *, prompt=None, headless: bool = False, wait_s: float | None = None) -> dict:
+    """Sign in to ``source``'s dashboard (a window the person types into, or ``prompt`` answering
+    for them) and save the session encrypted. Returns its summary (cookie names and expiries)."""
+    from assets.extract import EXTRACTORS
+    from assets.extract.base import LOGIN_WAIT_S
+    from assets.extract.base import login as sign_in
+    from resources.browser import Sessions
+
+    return sign_in(EXTRACTORS[source], Sessions(settings), prompt=prompt, headless=headless,
+                   wait_s=LOGIN_WAIT_S if wait_s is None else wait_s)
+
+
+def extract(house: Lakehouse, sources: Iterable[str]) -> tuple[list[Extraction], Outcome]:
+    """Run the browser extractor of each source (a run of the ``extract`` job each, so one
+    source's expired session stops no other), then one ``ingest`` run over everything they
+    landed. A source without a saved session is ``not configured``. When a session expired and
+    nothing was ingested (whose run dispatches alerts), the alerts are dispatched here."""
+    from assets.extract_assets import extract_key
+    from resources.browser import Sessions
+
+    from .jobs import EXTRACT_JOB
+
+    batch = launch.new_run_id()  # the ingest run's id: its landing takes what the extractions land
+    sessions = Sessions(house.settings)
+    done: list[Extraction] = []
+    for source in sources:
+        if not sessions.configured(source):
+            done.append(Extraction(source, "not configured", message=f"no saved session: run `soundlake login {source}`"))
+            continue
+        run = launch.run_job(house.settings, EXTRACT_JOB, asset_selection=[extract_key(source)], tags={BATCH_TAG: batch})
+        if run.success:
+            done.append(Extraction(source, "landed", int(run.metadata(f"extract/{source}").get("files", 0)), run_id=run.run_id))
+        else:
+            # "step: module.Failure: text" → the text
+            message = "; ".join(re.sub(r"^[\w.]+: (?:[\w.]+(?:Failure|Error): )?", "", f) for f in run.failures) \
+                or "the run failed"
+            done.append(Extraction(source, "failed", message=message, run_id=run.run_id))
+    with _lock(house):
+        outcome = _run_batch(house, batch, house.lake.claimed(batch), [])
+    if outcome.run is None and any(e.status == "failed" for e in done):
+        alerts(house)
+    return done, outcome
 
 
 def reprocess(house: Lakehouse, source: str | None = None, on_wait=None) -> Outcome:

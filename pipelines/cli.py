@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -643,6 +644,95 @@ def kpis(artist, show_all, as_json):
     for kpi_id, mine in by_kpi.items():
         click.echo("")
         click.echo("\n".join(_kpi_block(kpi_id, mine, None if show_all else KPI_ROWS_SHOWN)))
+
+
+EXTRACTOR_SOURCES = ("distrokid", "linktree", "spotify_for_artists", "tiktok", "toolost")  # assets/extract/ (a test keeps them equal)
+
+
+@main.command()
+@click.argument("source", type=click.Choice(EXTRACTOR_SOURCES))
+@click.option("--terminal", is_flag=True,
+              help="No window: ask for the username, password and 2FA code here and sign in headless "
+                   "(a server without a display).")
+@click.option("--wait", "wait_s", type=click.IntRange(min=10), default=300, show_default=True,
+              help="Seconds to wait for you to finish signing in in the window.")
+def login(source, terminal, wait_s):
+    """Sign in to SOURCE's dashboard once, with its 2FA; the session is saved encrypted.
+
+    Opens Chromium on the dashboard's login page: type your password and the 2FA code there. The
+    session (cookies and storage) is then kept in $SOUNDLAKE_HOME/secrets/SOURCE.vault, encrypted
+    with SOUNDLAKE_VAULT_KEY (or the OS keyring's key), and `soundlake extract` and the daily
+    schedule reuse it headless. Run it again when an alert says "log in again to SOURCE".
+    """
+    from assets.extract.base import LoginFailed
+    from resources.vault import VaultError
+
+    from . import app
+
+    if not terminal and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise click.UsageError("no display to open a browser window on (DISPLAY is not set): use --terminal to "
+                               "type the password and 2FA code here instead")
+
+    def ask(field: str, *, secret: bool) -> str:
+        label = {"username": "Username (e-mail)", "password": "Password", "code": "2FA code"}.get(field, field)
+        return click.prompt(f"{source} {label}", hide_input=secret, err=True)
+
+    if not terminal:
+        err.print(f"A Chromium window opens on the {source} login page: sign in there (password and 2FA code); "
+                  f"waiting up to {wait_s} s.")
+    try:
+        summary = app.login(app.Settings.from_env(), source, prompt=ask if terminal else None, headless=terminal,
+                            wait_s=wait_s)
+    except (LoginFailed, VaultError) as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        sys.exit(EXIT_FAILED)
+    expiries = [c["expires"] for c in summary.get("cookies", []) if (c.get("expires") or 0) > 0]
+    until = (f", valid until {datetime.fromtimestamp(max(expiries), timezone.utc):%Y-%m-%d %H:%M} UTC"
+             if expiries else "")
+    click.echo(f"signed in to {source}: session saved encrypted in {summary['soundlake']['vault']} "
+               f"({len(summary.get('cookies', []))} cookie(s){until}); `soundlake extract {source}` uses it")
+
+
+@main.command()
+@click.argument("sources", nargs=-1, type=click.Choice(EXTRACTOR_SOURCES))
+@click.option("--all", "every", is_flag=True, help="Every source with a saved session (the others are listed as not configured).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print {sources: [{source, status, files, message, run_id}], files: [{path, source, dataset, ...}]}.")
+def extract(sources, every, as_json):
+    """Download SOURCES' exports from their dashboards with the saved sessions (headless), land
+    them and ingest them (a run of the `extract` job per source, then one `ingest` run).
+
+    Exit status: 0 done; 1 a source failed (an expired session says "log in again to SOURCE", and
+    is alerted) or a run failed; 2 a usage error or a named source that is not configured
+    (`soundlake login SOURCE` first); 3 a file was quarantined.
+    """
+    from resources.vault import VaultError
+
+    from . import app
+
+    if bool(sources) == every:
+        raise click.UsageError("name the sources to extract, or --all (not both)")
+    house = app.lakehouse()
+    try:
+        with _running("extract"):
+            done, outcome = app.extract(house, list(sources) if sources else list(EXTRACTOR_SOURCES))
+    except VaultError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        sys.exit(EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps({"sources": [e.to_json() for e in done], "files": [r.to_json() for r in outcome.results]},
+                              indent=2, default=str))
+    else:
+        for e in done:
+            what = f"{e.files} files" if e.status == "landed" else e.message
+            click.echo(f"{e.status:<15} {e.source:<20} {what}")
+        _print_results(outcome.results, False)
+    _report_run(outcome.run, as_json)
+    if any(e.status == "failed" for e in done):
+        sys.exit(EXIT_FAILED)
+    if sources and any(e.status == "not configured" for e in done):
+        sys.exit(EXIT_USAGE)
+    sys.exit(_exit_code(outcome))
 
 
 @main.command()

@@ -9,6 +9,8 @@ the CLI, the landing sensor, the schedules, the UI — launches one of these.
   quarantined (and unused) files again, ``raw/unidentified`` recognises unrecognised ones again,
   and what depends on them is rebuilt; also the way to rebuild a warehouse a failed run left
   unbuilt.
+* ``extract`` — the browser extractors (``extract/<source>``), a run per source; what they land is
+  ingested by the landing sensor (or by ``soundlake extract``).
 * ``analytics`` — every analytics table, the forecasts included; ``report`` — the weekly report;
   ``archive`` — raw retention.
 * ``pull`` — the API pullers (group ``api``): new responses land in landing, where the landing
@@ -23,6 +25,7 @@ from typing import Iterable
 import dagster as dg
 
 from assets.analytics_assets import ANALYTICS_ASSETS, REPORT_KEY
+from assets.extract_assets import EXTRACT_ASSETS
 from assets.factory import (
     REPROCESS_TAG,
     UNIDENTIFIED_NAME,
@@ -47,7 +50,7 @@ PULL_JOB = "pull"
 # runs with this tag hold the lake lock (resources/lock.py) and queue behind each other (dagster.yaml)
 WRITES_TAG = {WRITER_TAG: "curated"}
 
-ASSETS = build_assets() + ANALYTICS_ASSETS + PULL_ASSETS
+ASSETS = build_assets() + ANALYTICS_ASSETS + PULL_ASSETS + EXTRACT_ASSETS
 
 INGEST_SELECTION = dg.AssetSelection.groups("landing", "raw", "staging", "curated", "warehouse", "analytics")
 
@@ -78,7 +81,14 @@ pull_job = dg.define_asset_job(PULL_JOB, selection=dg.AssetSelection.groups("api
                               description="The API pullers: each lands what is new in landing/<source>/<dataset>/ "
                                           "(the landing sensor ingests it); unconfigured ones say so.")
 
-JOBS = [ingest_job, reprocess_job, analytics_job, report_job, archive_job, pull_job]
+
+# browser extractors: a run per source (pipelines/schedules.py: extract_daily), what it lands is ingested after
+EXTRACT_JOB = "extract"
+extract_job = dg.define_asset_job(EXTRACT_JOB, selection=dg.AssetSelection.groups("extract"),
+                                  tags={"soundlake/browser": "chromium"},  # dagster.yaml: two at once
+                                  description="Dashboards without an API → landing, with saved browser sessions.")
+
+JOBS = [ingest_job, reprocess_job, analytics_job, report_job, archive_job, pull_job, extract_job]
 
 # the analytics tables the ingest job keeps current (group ``analytics``; the asset ``analytics/<t>``
 # makes ``t``). ``alerts`` is not one: it is the log of what was sent (written only when a channel

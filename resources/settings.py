@@ -103,6 +103,11 @@ class Settings:
         """Browser sessions (Playwright ``storage_state`` JSON, ``<source>.json``): assets/analytics/alerts.py."""
         return self.home / "sessions"
 
+    @property
+    def secrets_dir(self) -> Path:
+        """The encrypted vault (resources/vault.py): the browser sessions' cookies and storage."""
+        return self.home / "secrets"
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ

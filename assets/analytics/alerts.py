@@ -40,6 +40,10 @@ Kinds
     ``session_warn_days`` (3): ``warning``, id ``session_expiring:<source>:<latest expiry>``. A new login writes a new expiry, hence a new
     id: the next expiry alerts again. A file whose cookies are all session cookies cannot be
     judged and gives no alert. Only names and expiries are read; cookie values never leave the file.
+    The extractors (``resources/browser.py``) write this file *without* values (those are in the
+    encrypted vault, ``secrets/<source>.vault``) and add a ``soundlake`` block; when a dashboard
+    refused the session (sent the extractor to its login page) it holds ``rejected_at``: then the
+    session is expired whatever its cookies say, id ``session_expired:<source>:rejected-<UTC minute>``.
 ``quarantined_file`` — a landed file that could not be read (no source recognised it, or its parser
     refused it): ``warning``, with the reason (it names the file, the column or line, and what to
     do). Files that landed more than ``max_age_days`` ago are skipped. Id:
@@ -327,9 +331,15 @@ def session_events(sessions_dir: Path, now: datetime,
         except (OSError, ValueError, AttributeError) as exc:
             log.warning("session file %s is not a Playwright storage state (%s); skipped", path.name, type(exc).__name__)
             continue
-        redo = (f"Sign in to {source} again with its browser extractor; it saves a fresh session to "
-                f"sessions/{path.name} under $SOUNDLAKE_HOME.")
-        if n == 0:
+        redo = (f"Sign in to {source} again: `soundlake login {source}` saves a fresh session "
+                f"(sessions/{path.name} under $SOUNDLAKE_HOME).")
+        rejected = _rejected_at(path)
+        if rejected is not None:
+            out.append(Alert(f"session_expired:{source}:rejected-{rejected:%Y-%m-%dT%H:%M}", "session_expired", "critical",
+                             f"Browser session of {source} expired: log in again to {source}",
+                             f"On {rejected:%Y-%m-%d %H:%M} UTC the {source} dashboard sent its extractor to the login "
+                             f"page: the saved session no longer works and nothing was downloaded. {redo}"))
+        elif n == 0:
             written = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
             out.append(Alert(f"session_expired:{source}:no-cookies-{written:%Y-%m-%dT%H:%M}", "session_expired", "critical",
                              f"Browser session of {source} holds no cookies",
@@ -348,6 +358,19 @@ def session_events(sessions_dir: Path, now: datetime,
                              f"The saved {source} session expires on {latest:%Y-%m-%d %H:%M} UTC ({hours:.0f} hours from "
                              f"now); after that its extractor cannot download exports. {redo}"))
     return out
+
+
+def _rejected_at(path: Path) -> datetime | None:
+    """When a dashboard refused the session of this file (the extractors' ``soundlake.rejected_at``)."""
+    block = json.loads(path.read_text()).get("soundlake")
+    when = block.get("rejected_at") if isinstance(block, Mapping) else None
+    if not isinstance(when, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(when)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def run_failure_event(job_name: str, run_id: str, error: str | None, failed_at: datetime | None = None) -> Alert:

@@ -490,6 +490,6 @@ SOURCE = Source(
         CuratedMapping("fct_streams_totals", ("applemusic_stats",), _streams_totals),
     ),
     samples=write_samples,
-    acquisition="file drop (bank details export, saved stats pages)",
+    acquisition="file drop (bank details export, saved stats pages), or its browser extractor (soundlake extract distrokid)",
     stream_precedence=3,
 )

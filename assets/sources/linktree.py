@@ -500,5 +500,5 @@ SOURCE = Source(
     mappings=(CuratedMapping("fct_link_clicks_daily", ("graphql",), _clicks_daily),
               CuratedMapping("fct_link_breakdown", ("graphql",), _breakdown_table)),
     samples=write_samples,
-    acquisition="file drop (GraphQL responses captured from the admin app)",
+    acquisition="file drop (GraphQL responses captured from the admin app), or its browser extractor (soundlake extract linktree)",
 )

@@ -696,6 +696,6 @@ SOURCE = Source(
         CuratedMapping("fct_streams_totals", ("song_list", "song_table"), _streams_totals),
     ),
     samples=write_samples,
-    acquisition="file drop (CSV/JSON exported from the web app)",
+    acquisition="file drop (CSV/JSON exported from the web app), or its browser extractor (soundlake extract spotify_for_artists: audience CSV, song-table JSON)",
     stream_precedence=1,
 )

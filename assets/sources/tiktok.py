@@ -592,5 +592,5 @@ SOURCE = Source(
         CuratedMapping("fct_social_territories", ("follower_top_territories",), _social_territories),
     ),
     samples=write_samples,
-    acquisition="file drop (CSV or zip downloaded from TikTok Studio)",
+    acquisition="file drop (CSV or zip downloaded from TikTok Studio), or its browser extractor (soundlake extract tiktok: Overview and Followers exports)",
 )

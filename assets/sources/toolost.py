@@ -204,6 +204,6 @@ SOURCE = Source(
         CuratedMapping("fct_streams_totals", ("apple",), _streams_totals),
     ),
     samples=write_samples,
-    acquisition="file drop (JSON saved from the portal)",
+    acquisition="file drop (JSON saved from the portal), or its browser extractor (soundlake extract toolost)",
     stream_precedence=2,
 )

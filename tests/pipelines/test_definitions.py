@@ -27,6 +27,7 @@ CURATED = ["dim_ad_campaign", "fct_ad_performance", "fct_audience_daily", "fct_l
            "fct_link_clicks_daily", "fct_royalties", "fct_sales", "fct_social_daily", "fct_social_territories",
            "fct_social_videos", "fct_streams_daily", "fct_streams_totals"]
 PULLERS = ["instagram", "mailchimp", "meta_ads", "youtube"]
+EXTRACTORS = ["distrokid", "linktree", "spotify_for_artists", "tiktok", "toolost"]
 FAST = ["ad_attribution", "alerts", "anomalies", "kpis", "lagged_correlation", "market_demand", "payment_delay",
         "revenue_expected", "revenue_per_stream", "viral_moments"]
 
@@ -51,6 +52,7 @@ def test_asset_graph_snapshot():
         + [f"landing/{s}" for s in SOURCES + ["unidentified"]]
         + [f"raw/{s}" for s in SOURCES + ["unidentified"]]
         + [f"staging/{d}" for d in DATASETS]
+        + [f"extract/{s}" for s in EXTRACTORS]
     )
     # lineage: landing → raw → staging → curated → warehouse → analytics
     assert graph.get(dg.AssetKey(["raw", "distrokid"])).parent_keys == {dg.AssetKey(["landing", "distrokid"])}
@@ -67,7 +69,7 @@ def test_asset_graph_snapshot():
     assert dg.AssetKey(["analytics", "forecast_backtest"]) in predictions.parent_keys
     groups = {graph.get(dg.AssetKey.from_user_string(k)).group_name for k in keys}
     assert groups == {"api", "landing", "raw", "staging", "curated", "warehouse", "analytics", "forecasts", "report",
-                      "archive"}
+                      "archive", "extract"}
 
     checks = sorted(k.to_user_string() for k in graph.asset_check_keys)
     assert checks == sorted(["raw/unidentified:files_recognised"]
@@ -78,7 +80,8 @@ def test_jobs_schedules_and_sensors():
     assert {s.name: s.cron_schedule for s in defs.schedules} == {"archive_daily": "0 4 * * *",
                                                                   "pull_daily": "0 5 * * *",
                                                                   "analytics_daily": "0 6 * * *",
-                                                                  "report_weekly": "0 7 * * 1"}
+                                                                  "report_weekly": "0 7 * * 1",
+                                                                  "extract_daily": "0 5 * * *"}
     # the README says they run: on by default in a new instance
     assert {s.default_status for s in defs.schedules} == {dg.DefaultScheduleStatus.RUNNING}
     assert [s.name for s in defs.sensors] == ["landing_sensor", "alert_on_run_failure"]
@@ -92,6 +95,8 @@ def test_jobs_schedules_and_sensors():
     # the pullers write landing only, daily, before the analytics; the sensor ingests what they land
     assert _keys(defs.resolve_job_def("pull").asset_layer.executable_asset_keys) == {f"api/{p}" for p in PULLERS}
     assert not any(k.startswith("api/") for k in ingest)
+    assert _keys(defs.resolve_job_def("extract").asset_layer.executable_asset_keys) == {f"extract/{s}" for s in EXTRACTORS}
+    assert not {k for k in ingest if k.startswith("extract/")}, "an ingest never starts a browser"
     reprocess = defs.resolve_job_def("reprocess")
     assert reprocess.tags["soundlake/reprocess"] == "true"
     assert _keys(reprocess.asset_layer.executable_asset_keys) == (

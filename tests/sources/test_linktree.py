@@ -332,5 +332,6 @@ def test_ingest_samples(local_env, tmp_path):
 
 def test_source_declaration():
     assert SOURCE.name == "linktree" and SOURCE.title == "Linktree"
-    assert SOURCE.acquisition == "file drop (GraphQL responses captured from the admin app)"
+    assert SOURCE.acquisition == ("file drop (GraphQL responses captured from the admin app), or its browser extractor "
+                                  "(soundlake extract linktree)")
     assert {m.table for m in SOURCE.mappings} == {"fct_link_clicks_daily", "fct_link_breakdown"}
