@@ -68,8 +68,9 @@ def stage(storage: LakeStorage, manifest: Manifest, sources: Mapping[str, Source
             row["source"], row["dataset"] = ident
         elif (source and row["source"] != source) or (wanted is not None and row["dataset"] not in wanted):
             continue
-        if row["status"] == "loaded" and staging_key(row["source"], row["dataset"], row["sha256"]) in staged:
-            continue
+        if row["status"] == "loaded" and row["rows"] is not None \
+                and staging_key(row["source"], row["dataset"], row["sha256"]) in staged:
+            continue  # staged and recorded (rows is None: stored in raw, never recorded as parsed)
         if row["status"] in ("quarantined", "unused"):
             version = sources[row["source"]].version if row["source"] in sources else None
             if not reprocess and row["parser_version"] == version:
@@ -86,8 +87,9 @@ def stage(storage: LakeStorage, manifest: Manifest, sources: Mapping[str, Source
 
 def unstaged(storage: LakeStorage, manifest: Manifest | pd.DataFrame, sources: Mapping[str, Source],
              ) -> set[tuple[str, str]]:
-    """(source, dataset) pairs with loaded files that have no staging file (a run stopped between
-    raw and staging) or quarantined/unused files whose parser has a newer version."""
+    """(source, dataset) pairs with loaded files that have no staging file or were never recorded
+    as parsed (a run stopped between raw and staging, or between writing staging and recording
+    it) or quarantined/unused files whose parser has a newer version."""
     current = manifest.current() if isinstance(manifest, Manifest) else manifest
     if current.empty:
         return set()
@@ -96,11 +98,11 @@ def unstaged(storage: LakeStorage, manifest: Manifest | pd.DataFrame, sources: M
         return set()
     staged = {o.key for o in storage.list("staging") if o.key.endswith(".parquet")}
     out = set()
-    for r in todo[["source", "dataset", "sha256", "status", "parser_version"]].itertuples(index=False):
+    for r in todo[["source", "dataset", "sha256", "status", "parser_version", "rows"]].itertuples(index=False):
         if r.source not in sources:
             continue
-        if r.status == "loaded" and staging_key(r.source, r.dataset, r.sha256) not in staged:
-            out.add((r.source, r.dataset))
+        if r.status == "loaded" and (staging_key(r.source, r.dataset, r.sha256) not in staged or pd.isna(r.rows)):
+            out.add((r.source, r.dataset))  # never parsed, or parsed but the run died before recording it
         elif r.status != "loaded" and r.parser_version != sources[r.source].version:
             out.add((r.source, r.dataset))
     return out

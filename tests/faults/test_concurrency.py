@@ -38,22 +38,39 @@ def test_two_ingests_at_once_both_finish(same, bedrot_lake, tmp_path, monkeypatc
     assert figures(home) == figures(bedrot_lake)
 
 
+ANALYST = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)  # the README's example, left open
+for line in sys.stdin:
+    print(con.execute(line).fetchone()[0], flush=True)
+"""
+
+
 def test_an_open_analyst_connection_never_breaks_an_ingest(tmp_path, monkeypatch, bedrot):
     home = tmp_path / "home"
     monkeypatch.setenv("SOUNDLAKE_HOME", str(home))
     assert run("ingest", bedrot / "linktree").exit_code == 0
-    analyst = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)  # the README's example
+    analyst = subprocess.Popen([sys.executable, "-c", ANALYST, str(home / "warehouse.duckdb")], text=True,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def ask(sql):
+        analyst.stdin.write(sql + "\n")
+        analyst.stdin.flush()
+        return analyst.stdout.readline().strip()
+
     try:
-        before = analyst.execute("SELECT count(*) FROM fct_royalties").fetchone()[0]
+        assert ask("SELECT count(*) FROM fct_link_clicks_daily") == "365"
         result = run("ingest", bedrot / "distrokid")
         assert result.exit_code == 0, result.output
         # the analyst keeps the version they opened; a new connection sees the new one
-        assert analyst.execute("SELECT count(*) FROM fct_royalties").fetchone()[0] == before == 0
-        assert query("SELECT count(*) AS n FROM fct_royalties")[0]["n"] > 0
+        assert ask("SELECT count(*) FROM fct_royalties") == "0"
+        assert query("SELECT count(*) AS n FROM fct_royalties")[0]["n"] == 8635
         result = run("ingest", bedrot / "metaads")
         assert result.exit_code == 0, result.output
+        assert ask("SELECT count(*) FROM fct_link_clicks_daily") == "365", "the open connection still works"
     finally:
-        analyst.close()
+        analyst.stdin.close()
+        analyst.wait(timeout=30)
     assert query("SELECT round(sum(spend), 2) AS s FROM fct_ad_performance") == [{"s": 1889.10}]
 
 
