@@ -291,11 +291,12 @@ def write_kpi_lake(lake: Path, rows: int, seed: int = 20250531) -> dict[str, int
     snaps = np.array([(m - start).days for m in month_starts[1:]], dtype=np.int32)
     per = n_artists * 50
     sv, vid = np.repeat(np.arange(len(snaps)), per), np.tile(np.arange(per), len(snaps))
-    write("fct_social_videos", dict(
-        snapshot_date=days(snaps[sv]), platform=const("tiktok", len(sv)), source=const("tiktok", len(sv)),
-        account=accounts.take(vid // 50), video_id=pa.array([f"v{i}" for i in range(per)]).take(vid),
+    write("fct_social_posts", dict(
+        date=days(snaps[sv]), period=const("lifetime", len(sv)), platform=const("tiktok", len(sv)),
+        source=const("tiktok", len(sv)), account=accounts.take(vid // 50),
+        post_id=pa.array([f"v{i}" for i in range(per)]).take(vid),
         views=(sv * 100 + vid).astype(np.int64), likes=(sv * 10).astype(np.int64), comments=(sv * 2).astype(np.int64),
-        shares=sv.astype(np.int64)), ["snapshot_date", "platform", "source", "account", "video_id"], None)
+        shares=sv.astype(np.int64)), ["date", "period", "platform", "source", "account", "post_id"], None)
     ts, ta = np.repeat(np.arange(len(snaps)), n_artists * 10), np.tile(np.repeat(np.arange(n_artists), 10), len(snaps))
     write("fct_social_territories", dict(
         snapshot_date=days(snaps[ts]), platform=const("tiktok", len(ts)), source=const("tiktok", len(ts)),
