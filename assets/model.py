@@ -189,7 +189,8 @@ FCT_SOCIAL_POSTS = CuratedTable(
         "of the export taken on `date` (TikTok Content, X and Meta Business Suite post exports), "
         "`window` the totals over `period_start`..`date` (YouTube Studio's table). Successive "
         "`lifetime` snapshots are kept, so growth between them can be measured. The view "
-        "`fct_social_videos` shows the `lifetime` rows under the table's former name and columns."
+        "`fct_social_videos` shows the `lifetime` rows of videos under the table's former name and "
+        "columns."
     ),
     columns=(
         Column("date", pa.date32(), "the day (`day`), the export day (`lifetime`) or the window's last day (`window`)"),

@@ -236,13 +236,17 @@ def parse_studio_export(data: bytes, ctx: ParseContext) -> pd.DataFrame:
     parts = []
     for member, body in members.items():
         kind = member.lower()
-        if kind == "table data.csv":
-            end = window[1] if window else export_day(ctx)
-            parts.append(_table_data(body, member, channel, (window[0] if window else None, end)))
-        elif kind == "chart data.csv":
-            parts.append(_chart_data(body, member, channel))
-        else:
-            parts.append(_totals(body, member, channel))
+        try:
+            if kind == "table data.csv":
+                end = window[1] if window else export_day(ctx)
+                parts.append(_table_data(body, member, channel, (window[0] if window else None, end)))
+            elif kind == "chart data.csv":
+                parts.append(_chart_data(body, member, channel))
+            else:
+                parts.append(_totals(body, member, channel))
+        except ParseError as exc:  # say which of the export's files is wrong
+            message = str(exc)
+            raise ParseError(message if message.startswith(member) else f"{member}: {message}") from None
     parts = [p for p in parts if len(p)]
     if not parts:
         raise ParseError("the export holds no data rows (only headers, or only the Total row)")

@@ -12,9 +12,10 @@ MODULES = {m.name: importlib.import_module(f"assets.sources.{m.name}") for m in 
 
 def test_every_module_declaring_a_source_is_registered_in_module_order():
     declaring = sorted(name for name, module in MODULES.items() if isinstance(getattr(module, "SOURCE", None), Source))
-    assert declaring == ["distrokid", "linktree", "meta_ads", "spotify_for_artists", "tiktok", "toolost"]
+    assert declaring == ["distrokid", "facebook", "instagram", "linktree", "mailchimp", "meta_ads",
+                         "spotify_for_artists", "tiktok", "toolost", "x", "youtube"]
     assert list(SOURCES.values()) == [MODULES[name].SOURCE for name in declaring]
-    assert {"base", "parsing", "samples"} <= set(MODULES) - set(declaring)  # the machinery is no source
+    assert {"base", "parsing", "samples", "social", "meta_business_suite"} <= set(MODULES) - set(declaring)  # the machinery is no source
 
 
 def test_no_source_module_imports_another():
