@@ -1,6 +1,7 @@
 """Sources are found, not listed: every module of assets.sources that declares a SOURCE."""
 
 import importlib
+import json
 import pkgutil
 from pathlib import Path
 
@@ -22,3 +23,21 @@ def test_no_source_module_imports_another():
     for name in SOURCES:
         code = Path(MODULES[name].__file__).read_text(encoding="utf-8")
         assert not [o for o in SOURCES if o != name and (f"from .{o} import" in code or f"from . import {o}" in code)]
+
+
+def test_platforms_default_to_the_source_name():
+    assert SOURCES["youtube"].platforms == ("youtube",)
+    assert Source("demo", "Demo", (), (), lambda folder, seed: [], platforms=("a", "b")).platforms == ("a", "b")
+
+
+def test_sources_command_lists_every_platform_its_datasets_and_acquisition():
+    from tests.cli_helpers import run
+
+    result = run("sources", "--json")
+    assert result.exit_code == 0, result.output
+    rows = {r["platform"]: r for r in json.loads(result.stdout)}
+    assert {"youtube", "instagram", "facebook", "x", "mailchimp", "tiktok"} <= set(rows)
+    assert rows["instagram"]["datasets"] == ["business_suite", "content", "graph_insights"]
+    assert "API" in rows["youtube"]["acquisition"] and "file drop" in rows["x"]["acquisition"]
+    text = run("sources").stdout
+    assert "mailchimp" in text and "datasets: campaign_list, campaign_report, reports_api" in text
