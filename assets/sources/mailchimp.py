@@ -27,6 +27,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -118,8 +119,12 @@ def _parse_csv(data: bytes, ctx: ParseContext, what: str, report: bool) -> pd.Da
                     if fld in ("unique_opens", "open_rate") and table.column(*a) is None]
     if missing:
         raise table.missing(missing)
+    # drafts and scheduled campaigns have no send date yet: not campaigns that were sent
+    table = table.filter(np.asarray(pc.fill_null(pc.not_equal(found["sent_at"].values, ""), False)
+                                    .to_numpy(zero_copy_only=False), dtype=bool))
+    found = {fld: table.column(*aliases) for fld, (aliases, _) in _LIST_COLUMNS.items()}
     if not len(table):
-        raise ParseError(f"{what}: the file has a header but no campaigns")
+        raise UnusedContent(f"{what}: the file holds no sent campaign")
     ids = text(found["campaign_id"])
     require_values(found["campaign_id"], ids, "the campaign's Unique Id is empty")
     sent = timestamps(found["sent_at"], styles=DATE_STYLES, noun="a send date")

@@ -49,6 +49,7 @@ from .parsing import (
     dates,
     decode,
     frame,
+    header_names,
     json_column,
     json_document,
     numbers,
@@ -233,9 +234,14 @@ def parse_studio_export(data: bytes, ctx: ParseContext) -> pd.DataFrame:
             raise ParseError("not a YouTube Studio export: the header has neither 'Content' (Table data.csv, "
                              "Chart data.csv) nor only 'Date' and metrics (Totals.csv)")
         members = {member: body}
-    parts = []
+    parts, other = [], []
     for member, body in members.items():
         kind = member.lower()
+        if kind != "totals.csv" and "content" not in header_names(body[:4096].encode("utf-8")):
+            # a table by another dimension (Geography, Traffic source, ...): its Totals.csv is still
+            # the channel's daily figures; the table and chart are not used
+            other.append(member)
+            continue
         try:
             if kind == "table data.csv":
                 end = window[1] if window else export_day(ctx)
@@ -248,6 +254,9 @@ def parse_studio_export(data: bytes, ctx: ParseContext) -> pd.DataFrame:
             message = str(exc)
             raise ParseError(message if message.startswith(member) else f"{member}: {message}") from None
     parts = [p for p in parts if len(p)]
+    if not parts and other:
+        raise UnusedContent(f"{' and '.join(other)} break the figures down by something other than video (Content), "
+                            "and there is no Totals.csv: export from the Content tab")
     if not parts:
         raise ParseError("the export holds no data rows (only headers, or only the Total row)")
     return pd.concat(parts, ignore_index=True)

@@ -62,6 +62,10 @@ def test_campaign_list_dates_emoji_and_grouped_counts():
     assert list(df["sent_at"]) == [pd.Timestamp("2023-06-01 21:46", tz="UTC"), pd.Timestamp("2023-05-02 08:05", tz="UTC")]
     assert list(df["emails_sent"]) == [1204, 998]
     assert "unique_opens" not in df, "the list has no opens: they come from a report"
+    draft = LIST + "Next news,Soon,Nova Lights Fans,,,0,0a0b0c0d0e\r\n"
+    assert parse_campaign_list(draft.encode(), ctx())["campaign_id"].tolist() == ["a1b2c3d4e5", "f6e5d4c3b2"]
+    with pytest.raises(UnusedContent, match="no sent campaign"):
+        parse_campaign_list(LIST.split("\r\n")[0].encode() + b"\r\n", ctx())
 
 
 def test_campaign_report_rates_na_and_money():

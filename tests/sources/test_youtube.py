@@ -79,6 +79,17 @@ def test_studio_zip_total_row_dates_and_window():
     assert studio_observed_at(ZIP_NAME) == datetime(2025, 4, 1, tzinfo=timezone.utc)
 
 
+def test_an_export_by_another_dimension_keeps_only_its_totals():
+    geo_table = "Geography,Views,Watch time (hours)\nTotal,100,3.5\nUS,60,2\nDE,40,1.5\n"
+    geo_chart = "Date,Geography,Views\n2025-03-30,US,30\n"
+    name = "Geography 2025-03-01_2025-03-31 Nova Lights.zip"
+    df = parse_studio_export(studio_zip(**{"Table data.csv": geo_table, "Chart data.csv": geo_chart,
+                                           "Totals.csv": TOTALS}), ctx(name))
+    assert set(df["kind"]) == {"channel_day"} and df["views"].sum() == 52 + 57 + 3
+    with pytest.raises(UnusedContent, match="other than video"):
+        parse_studio_export(studio_zip(**{"Table data.csv": geo_table}), ctx(name))
+
+
 def test_bare_members_need_the_channel():
     with pytest.raises(ParseError, match=r"--account"):
         parse_studio_export(TOTALS.encode(), ctx("Totals.csv"))
