@@ -331,7 +331,7 @@ def _insights_parser(platform: str) -> Callable[[bytes, ParseContext], pd.DataFr
 # --- recognising files ------------------------------------------------------------------------------
 
 
-def _says(platform: str, name: str, head: bytes) -> str | None:
+def _says(name: str, head: bytes) -> str | None:
     """Which platform a file's name or title line names, if any."""
     folded = fold(Path(name).name.replace(".", " "))
     title = _title(head_text(head)) or ""
@@ -347,7 +347,7 @@ def _metric_sniffer(platform: str) -> Callable[[str, bytes], bool]:
     def sniff(name: str, head: bytes) -> bool:
         if not fields(name, head):
             return False
-        says = _says(platform, name, head)
+        says = _says(name, head)
         return says == platform or (says is None and platform == "instagram")
 
     return sniff
@@ -358,7 +358,7 @@ def _content_sniffer(platform: str) -> Callable[[str, bytes], bool]:
         text_ = head_text(head).lstrip("\ufeff")
         if not (text_.startswith(("Post ID,", '"Post ID",', '"Post ID,', '"""Post ID"",')) or "\nPost ID," in text_[:400]):
             return False
-        says = _says(platform, name, head) or ("facebook" if "Page name" in text_[:2000] else None)
+        says = _says(name, head) or ("facebook" if "Page name" in text_[:2000] else None)
         return says == platform or (says is None and platform == "instagram")
 
     return sniff

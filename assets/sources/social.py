@@ -9,14 +9,14 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
 from .base import ParseContext, ParseError
-from .parsing import decode, header_names
+from .parsing import decode, fold, header_names
 
 
 def zip_members(data: bytes, wanted: Iterable[str]) -> dict[str, str]:
@@ -63,31 +63,28 @@ def export_day(ctx: ParseContext) -> date:
     return landed.astimezone(timezone.utc).date() if landed.tzinfo else landed.date()
 
 
-def header_sniffer(*needles: str, without: Sequence[str] = (), sep: str | None = None,
-                   header: Sequence[str] = ()) -> Callable[[str, bytes], bool]:
+def header_sniffer(*needles: str, without: Sequence[str] = (), header: Sequence[str] = ()) -> Callable[[str, bytes], bool]:
     """A CSV whose header (found as :func:`.parsing.read_delimited` would, after a ``sep=`` or
     title line when ``header`` names a column of it) has every one of ``needles`` and none of
     ``without`` as columns (compared folded)."""
-    from .parsing import fold
-
     want = {fold(n) for n in needles}
     avoid = {fold(n) for n in without}
 
     def sniff(name: str, head: bytes) -> bool:
         if head[:2] == b"PK" or head.lstrip()[:1] in (b"{", b"["):
             return False
-        cols = set(header_names(head, sep=sep, header=header))
+        cols = set(header_names(head, header=header))
         return want <= cols and not (avoid & cols)
 
     return sniff
 
 
-def json_sniffer(*needles: bytes, without: Sequence[bytes] = ()) -> Callable[[str, bytes], bool]:
-    """A JSON document whose first bytes hold every one of ``needles`` and none of ``without``."""
+def json_sniffer(*needles: bytes) -> Callable[[str, bytes], bool]:
+    """A JSON document whose first bytes hold every one of ``needles``."""
 
     def sniff(name: str, head: bytes) -> bool:
         h = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-        return h[:1] in (b"{", b"[") and all(n in h for n in needles) and not any(w in h for w in without)
+        return h[:1] in (b"{", b"[") and all(n in h for n in needles)
 
     return sniff
 
@@ -108,7 +105,7 @@ def newest_values(df: pd.DataFrame, key: list[str], columns: Sequence[str]) -> p
 def day_after(day: date) -> datetime:
     """Midnight UTC after ``day``: when an export whose last day is ``day`` was taken at the
     earliest, its ``observed_at`` when nothing better is known."""
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + pd.Timedelta(days=1).to_pytimedelta()
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
 
 
 def name_account(pattern: re.Pattern, name: str) -> str | None:
