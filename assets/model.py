@@ -150,50 +150,73 @@ FCT_SOCIAL_DAILY = CuratedTable(
     name="fct_social_daily",
     grain="date × platform × source × account",
     description=(
-        "Daily account-level numbers from social platforms. Counts are kept as the platform "
-        "reports them, negative corrections included; a value the platform left `undefined` is null."
+        "Daily account-level numbers from social platforms (TikTok, YouTube, Instagram, Facebook, "
+        "X). Counts are kept as the platform reports them, negative corrections included; a value "
+        "the platform left `undefined`, or a metric the platform does not report, is null."
     ),
     columns=(
         Column("date", pa.date32(), "day"),
-        Column("platform", pa.string(), "`tiktok`, `instagram`, ..."),
-        Column("account", pa.string(), "account handle"),
+        Column("platform", pa.string(), "`tiktok`, `youtube`, `instagram`, `facebook`, `x`"),
+        Column("account", pa.string(), "account handle or channel name"),
         Column("views", pa.int64(), "video or post views that day"),
-        Column("profile_views", pa.int64(), "profile views that day"),
+        Column("profile_views", pa.int64(), "profile views (X: profile visits) that day"),
         Column("likes", pa.int64(), "likes that day"),
-        Column("comments", pa.int64(), "comments that day (can be negative: platform corrections)"),
-        Column("shares", pa.int64(), "shares that day"),
+        Column("comments", pa.int64(), "comments (X: replies) that day (can be negative: platform corrections)"),
+        Column("shares", pa.int64(), "shares (X: reposts and shares) that day"),
         Column("followers", pa.int64(), "followers at the end of the day"),
         Column("followers_change", pa.int64(), "followers gained minus lost that day"),
         Column("viewers", pa.int64(), "unique viewers that day, when given"),
         Column("new_viewers", pa.int64(), "viewers new to the account that day, when given"),
+        Column("impressions", pa.int64(), "times posts were shown that day (X, YouTube thumbnails, Facebook)"),
+        Column("reach", pa.int64(), "accounts reached that day (Instagram, Facebook)"),
+        Column("engagements", pa.int64(), "interactions that day as the platform counts them (X engagements, Meta content interactions)"),
+        Column("new_follows", pa.int64(), "follows (YouTube: subscribers gained) that day"),
+        Column("unfollows", pa.int64(), "unfollows (YouTube: subscribers lost) that day"),
+        Column("watch_time_hours", pa.float64(), "hours of video watched that day (YouTube)"),
+        Column("subscribers", pa.int64(), "net subscribers gained that day (YouTube: gained − lost)"),
         *_lineage(),
     ),
     key=("date", "platform", "source", "account"),
     partition_by="date",
 )
 
-FCT_SOCIAL_VIDEOS = CuratedTable(
-    name="fct_social_videos",
-    grain="snapshot date × platform × account × video",
+FCT_SOCIAL_POSTS = CuratedTable(
+    name="fct_social_posts",
+    grain="date × period × platform × source × account × post",
     description=(
-        "Per-video lifetime totals as of each export (`snapshot_date`); successive exports keep "
-        "their snapshots, so growth between them can be measured."
+        "Per-post and per-video numbers. `period` says what a row counts: `day` the numbers of that "
+        "one day (YouTube's daily per-video chart and API), `lifetime` the totals since posting as "
+        "of the export taken on `date` (TikTok Content, X and Meta Business Suite post exports), "
+        "`window` the totals over `period_start`..`date` (YouTube Studio's table). Successive "
+        "`lifetime` snapshots are kept, so growth between them can be measured. The view "
+        "`fct_social_videos` shows the `lifetime` rows of videos under the table's former name and "
+        "columns."
     ),
     columns=(
-        Column("snapshot_date", pa.date32(), "day the export was taken"),
-        Column("platform", pa.string(), "`tiktok`, ..."),
-        Column("account", pa.string(), "account handle"),
-        Column("video_id", pa.string(), "the platform's id of the video (from its link)"),
-        Column("title", pa.string(), "video title or caption"),
-        Column("url", pa.string(), "link to the video"),
-        Column("posted_at", pa.timestamp("us", tz="UTC"), "when the video was posted"),
-        Column("views", pa.int64(), "total views"),
-        Column("likes", pa.int64(), "total likes"),
-        Column("comments", pa.int64(), "total comments"),
-        Column("shares", pa.int64(), "total shares"),
+        Column("date", pa.date32(), "the day (`day`), the export day (`lifetime`) or the window's last day (`window`)"),
+        Column("period", pa.string(), "`day`, `lifetime` or `window`"),
+        Column("period_start", pa.date32(), "first day of a `window` row; null otherwise"),
+        Column("platform", pa.string(), "`tiktok`, `youtube`, `instagram`, `facebook`, `x`"),
+        Column("account", pa.string(), "account handle or channel name"),
+        Column("post_id", pa.string(), "the platform's id of the post or video"),
+        Column("post_type", pa.string(), "`video`, `post`, `reel`, `story`, ... as the platform says, when it does"),
+        Column("title", pa.string(), "title, caption or post text"),
+        Column("url", pa.string(), "link to the post"),
+        Column("posted_at", pa.timestamp("us", tz="UTC"), "when it was posted"),
+        Column("views", pa.int64(), "views (plays)"),
+        Column("impressions", pa.int64(), "times shown"),
+        Column("reach", pa.int64(), "accounts reached"),
+        Column("likes", pa.int64(), "likes (reactions)"),
+        Column("comments", pa.int64(), "comments (replies)"),
+        Column("shares", pa.int64(), "shares (reposts)"),
+        Column("saves", pa.int64(), "saves (bookmarks)"),
+        Column("engagements", pa.int64(), "interactions as the platform counts them"),
+        Column("watch_time_hours", pa.float64(), "hours watched (YouTube)"),
+        Column("subscribers", pa.int64(), "net subscribers gained through the video (YouTube)"),
         *_lineage(),
     ),
-    key=("snapshot_date", "platform", "source", "account", "video_id"),
+    key=("date", "period", "platform", "source", "account", "post_id"),
+    partition_by="date",
 )
 
 FCT_SOCIAL_TERRITORIES = CuratedTable(
@@ -335,10 +358,42 @@ FCT_SALES = CuratedTable(
     partition_by="date",
 )
 
+FCT_EMAIL_CAMPAIGNS = CuratedTable(
+    name="fct_email_campaigns",
+    grain="platform × campaign",
+    description=(
+        "Newsletter campaigns and how they did: sends, opens, clicks, rates. Rates are fractions "
+        "0..1 (MailChimp's report export writes percentages; they are divided by 100). The newest "
+        "report of a campaign wins, so a report pulled again later updates its opens and clicks."
+    ),
+    columns=(
+        Column("platform", pa.string(), "`mailchimp`"),
+        Column("campaign_id", pa.string(), "the platform's id of the campaign (MailChimp's Unique Id)"),
+        Column("title", pa.string(), "campaign title"),
+        Column("subject", pa.string(), "subject line"),
+        Column("audience", pa.string(), "audience (list) it was sent to"),
+        Column("campaign_type", pa.string(), "`regular`, `automation`, ... when given"),
+        Column("sent_at", pa.timestamp("us", tz="UTC"), "when it was sent"),
+        Column("emails_sent", pa.int64(), "recipients"),
+        Column("delivered", pa.int64(), "successful deliveries, when given"),
+        Column("bounces", pa.int64(), "hard + soft bounces, when given"),
+        Column("opens", pa.int64(), "total opens, when given"),
+        Column("unique_opens", pa.int64(), "recipients who opened"),
+        Column("open_rate", pa.float64(), "unique opens ÷ deliveries, 0..1, as the platform reports it"),
+        Column("clicks", pa.int64(), "total clicks"),
+        Column("unique_clicks", pa.int64(), "recipients who clicked, when given"),
+        Column("click_rate", pa.float64(), "unique clicks ÷ deliveries, 0..1, as the platform reports it"),
+        Column("unsubscribes", pa.int64(), "unsubscribes, when given"),
+        Column("abuse_reports", pa.int64(), "spam complaints, when given"),
+        *_lineage(),
+    ),
+    key=("platform", "source", "campaign_id"),
+)
+
 TABLES: dict[str, CuratedTable] = {t.name: t for t in (
     FCT_STREAMS_DAILY, FCT_STREAMS_TOTALS, FCT_AUDIENCE_DAILY, FCT_ROYALTIES, FCT_SALES, FCT_SOCIAL_DAILY,
-    FCT_SOCIAL_VIDEOS, FCT_SOCIAL_TERRITORIES, FCT_AD_PERFORMANCE, DIM_AD_CAMPAIGN,
-    FCT_LINK_CLICKS_DAILY, FCT_LINK_BREAKDOWN,
+    FCT_SOCIAL_POSTS, FCT_SOCIAL_TERRITORIES, FCT_AD_PERFORMANCE, DIM_AD_CAMPAIGN,
+    FCT_LINK_CLICKS_DAILY, FCT_LINK_BREAKDOWN, FCT_EMAIL_CAMPAIGNS,
 )}
 
 # --- analytics tables: computed from the curated model (assets/analytics), not from staging ---------

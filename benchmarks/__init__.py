@@ -287,15 +287,17 @@ def write_kpi_lake(lake: Path, rows: int, seed: int = 20250531) -> dict[str, int
             line_seq=np.ones(n, dtype=np.int64), source=const("distrokid", n)),
             ["reporting_date", "sale_month", "store", "artist", "title", "isrc", "upc", "country"], "reporting_date")
 
-    # snapshots (monthly exports) and windowed totals: small, unpartitioned
+    # snapshots (monthly exports, one month each) and windowed totals: small
     snaps = np.array([(m - start).days for m in month_starts[1:]], dtype=np.int32)
     per = n_artists * 50
-    sv, vid = np.repeat(np.arange(len(snaps)), per), np.tile(np.arange(per), len(snaps))
-    write("fct_social_videos", dict(
-        snapshot_date=days(snaps[sv]), platform=const("tiktok", len(sv)), source=const("tiktok", len(sv)),
-        account=accounts.take(vid // 50), video_id=pa.array([f"v{i}" for i in range(per)]).take(vid),
-        views=(sv * 100 + vid).astype(np.int64), likes=(sv * 10).astype(np.int64), comments=(sv * 2).astype(np.int64),
-        shares=sv.astype(np.int64)), ["snapshot_date", "platform", "source", "account", "video_id"], None)
+    vid = np.arange(per)
+    for sv in range(len(snaps)):
+        write("fct_social_posts", dict(
+            date=days(np.full(per, snaps[sv])), period=const("lifetime", per), platform=const("tiktok", per),
+            source=const("tiktok", per), post_type=const("video", per), account=accounts.take(vid // 50),
+            post_id=pa.array([f"v{i}" for i in range(per)]), views=(sv * 100 + vid).astype(np.int64),
+            likes=np.full(per, sv * 10, dtype=np.int64), comments=np.full(per, sv * 2, dtype=np.int64),
+            shares=np.full(per, sv, dtype=np.int64)), ["date", "period", "platform", "source", "account", "post_id"], "date")
     ts, ta = np.repeat(np.arange(len(snaps)), n_artists * 10), np.tile(np.repeat(np.arange(n_artists), 10), len(snaps))
     write("fct_social_territories", dict(
         snapshot_date=days(snaps[ts]), platform=const("tiktok", len(ts)), source=const("tiktok", len(ts)),

@@ -350,6 +350,26 @@ def _json_value(v):
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print [{platform, source, title, acquisition, datasets}].")
+def sources(as_json):
+    """List every platform soundlake reads, the source that brings it, its datasets (the kinds
+    of file or API response it parses) and how they are acquired. Needs no lake."""
+    from assets.sources import SOURCES
+
+    rows = [{"platform": platform, "source": src.name, "title": src.title, "acquisition": src.acquisition,
+             "datasets": [d.name for d in src.datasets]}
+            for src in SOURCES.values() for platform in src.platforms]
+    rows.sort(key=lambda r: (r["platform"], r["source"]))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['platform']:<20} {r['source']:<20} {r['title']}")
+        click.echo(f"{'':<20} acquired: {r['acquisition']}")
+        click.echo(f"{'':<20} datasets: {', '.join(r['datasets'])}")
+
+
+@main.command()
 @click.option("--seed", default=7, show_default=True, help="Seed of the sample exports.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def demo(seed, as_json):

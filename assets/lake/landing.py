@@ -168,6 +168,13 @@ def identify(sources: Mapping[str, Source], name: str, head: bytes, hint: str | 
         return sniffed[0][0].name, sniffed[0][1].name
     if by_name:
         return by_name[0][0].name, by_name[0][1].name
+    if hint:
+        # sources that share formats (Instagram's and Facebook's Business Suite exports) each claim
+        # only the files that say they are theirs; --source names the owner of one that says nothing
+        own = {d.name for d in sources[hint].datasets}
+        for s, d in _candidates(sources, None):
+            if s.name != hint and d.name in own and d.sniff and d.sniff(name, head):
+                return hint, d.name
     return None
 
 

@@ -79,10 +79,17 @@ class Source:
     samples: Callable[[Path, int], list[Path]]
     acquisition: str = "file drop"
     version: int = 1
+    # the product's platforms whose numbers the source brings (`soundlake sources` lists them);
+    # empty: the platform is the source's name
+    platforms: tuple[str, ...] = ()
     # when several sources report an artist's daily streams, which one v_streams_daily keeps:
     # 1 = the platform's own artist dashboard, 2, 3, ... = distributors (lower wins); None for a
     # source that reports no streams
     stream_precedence: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.platforms:
+            object.__setattr__(self, "platforms", (self.name,))
 
     def dataset(self, name: str) -> Dataset:
         for ds in self.datasets:

@@ -471,10 +471,11 @@ def _social_daily(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return merged[SOCIAL_DAILY_COLUMNS].reset_index(drop=True)
 
 
-def _social_videos(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    df = frames["content"]
-    return df.assign(platform=PLATFORM)[["snapshot_date", "platform", "account", "video_id", "title", "url",
-                                         "posted_at", "views", "likes", "comments", "shares", "sha256", "observed_at"]]
+def _social_posts(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    df = frames["content"].rename(columns={"snapshot_date": "date", "video_id": "post_id"})
+    return df.assign(platform=PLATFORM, period="lifetime", post_type="video")[
+        ["date", "period", "platform", "account", "post_id", "post_type", "title", "url", "posted_at", "views",
+         "likes", "comments", "shares", "sha256", "observed_at"]]
 
 
 def _social_territories(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -588,7 +589,7 @@ SOURCE = Source(
     datasets=(OVERVIEW, FOLLOWER_HISTORY, VIEWERS, CONTENT, FOLLOWER_TOP_TERRITORIES),
     mappings=(
         CuratedMapping("fct_social_daily", ("overview", "follower_history", "viewers"), _social_daily),
-        CuratedMapping("fct_social_videos", ("content",), _social_videos),
+        CuratedMapping("fct_social_posts", ("content",), _social_posts),
         CuratedMapping("fct_social_territories", ("follower_top_territories",), _social_territories),
     ),
     samples=write_samples,

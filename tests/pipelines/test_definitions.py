@@ -12,20 +12,24 @@ from pipelines.jobs import analytics_selection, ingest_selection, reprocess_sele
 
 REPO = Path(__file__).resolve().parents[2]
 
-SOURCES = ["amazon_music", "apple_music", "bandcamp", "deezer", "distrokid", "linktree", "meta_ads", "soundcloud",
-           "spotify_for_artists", "tiktok", "toolost"]
+SOURCES = ["amazon_music", "apple_music", "bandcamp", "deezer", "distrokid", "facebook", "instagram", "linktree",
+           "mailchimp", "meta_ads", "soundcloud", "spotify_for_artists", "tiktok", "toolost", "x", "youtube"]
 DATASETS = [
     "amazon_music/streams", "apple_music/plays", "bandcamp/sales_report", "deezer/streams", "soundcloud/plays",
     "soundcloud/revenue",
-    "distrokid/applemusic_stats", "distrokid/bank_details", "distrokid/streams_stats", "linktree/graphql",
-    "meta_ads/ads_manager", "meta_ads/campaigns", "meta_ads/insights", "spotify_for_artists/audience_timeline",
+    "distrokid/applemusic_stats", "distrokid/bank_details", "distrokid/streams_stats", "facebook/business_suite",
+    "facebook/content", "facebook/graph_insights", "instagram/business_suite", "instagram/content",
+    "instagram/graph_insights", "linktree/graphql", "mailchimp/campaign_list", "mailchimp/campaign_report",
+    "mailchimp/reports_api", "meta_ads/ads_manager", "meta_ads/campaigns", "meta_ads/insights",
+    "spotify_for_artists/audience_timeline",
     "spotify_for_artists/song_list", "spotify_for_artists/song_table", "spotify_for_artists/song_timeline",
     "tiktok/content", "tiktok/follower_history", "tiktok/follower_top_territories", "tiktok/overview",
-    "tiktok/viewers", "toolost/apple", "toolost/spotify",
+    "tiktok/viewers", "toolost/apple", "toolost/spotify", "x/account_overview", "x/content", "x/daily_activity",
+    "x/tweet_activity", "youtube/analytics_api", "youtube/studio_export",
 ]
-CURATED = ["dim_ad_campaign", "fct_ad_performance", "fct_audience_daily", "fct_link_breakdown",
-           "fct_link_clicks_daily", "fct_royalties", "fct_sales", "fct_social_daily", "fct_social_territories",
-           "fct_social_videos", "fct_streams_daily", "fct_streams_totals"]
+CURATED = ["dim_ad_campaign", "fct_ad_performance", "fct_audience_daily", "fct_email_campaigns", "fct_link_breakdown",
+           "fct_link_clicks_daily", "fct_royalties", "fct_sales", "fct_social_daily", "fct_social_posts",
+           "fct_social_territories", "fct_streams_daily", "fct_streams_totals"]
 PULLERS = ["instagram", "mailchimp", "meta_ads", "youtube"]
 EXTRACTORS = ["distrokid", "linktree", "spotify_for_artists", "tiktok", "toolost"]
 FAST = ["ad_attribution", "alerts", "anomalies", "kpis", "lagged_correlation", "market_demand", "payment_delay",

@@ -1,6 +1,7 @@
 """Sources are found, not listed: every module of assets.sources that declares a SOURCE."""
 
 import importlib
+import json
 import pkgutil
 from pathlib import Path
 
@@ -12,10 +13,12 @@ MODULES = {m.name: importlib.import_module(f"assets.sources.{m.name}") for m in 
 
 def test_every_module_declaring_a_source_is_registered_in_module_order():
     declaring = sorted(name for name, module in MODULES.items() if isinstance(getattr(module, "SOURCE", None), Source))
-    assert declaring == ["amazon_music", "apple_music", "bandcamp", "deezer", "distrokid", "linktree", "meta_ads",
-                         "soundcloud", "spotify_for_artists", "tiktok", "toolost"]
+    assert declaring == ["amazon_music", "apple_music", "bandcamp", "deezer", "distrokid", "facebook", "instagram",
+                         "linktree", "mailchimp", "meta_ads", "soundcloud", "spotify_for_artists", "tiktok",
+                         "toolost", "x", "youtube"]
     assert list(SOURCES.values()) == [MODULES[name].SOURCE for name in declaring]
-    assert {"base", "dashboards", "parsing", "samples"} <= set(MODULES) - set(declaring)  # the machinery is no source
+    # the machinery is no source
+    assert {"base", "dashboards", "parsing", "samples", "social", "meta_business_suite"} <= set(MODULES) - set(declaring)
 
 
 def test_no_source_module_imports_another():
@@ -40,3 +43,21 @@ def test_samples_are_recognised_as_their_own_source_and_no_fixture_is_taken(tmp_
         found = lake.identify("export.dat", path.read_bytes()[:SNIFF_BYTES])
         owner = path.parent.name if path.is_relative_to(tmp_path) else None
         assert found is None or found[0] not in by_content or found[0] == owner, (path, found)
+
+
+def test_platforms_default_to_the_source_name():
+    assert SOURCES["youtube"].platforms == ("youtube",)
+    assert Source("demo", "Demo", (), (), lambda folder, seed: [], platforms=("a", "b")).platforms == ("a", "b")
+
+
+def test_sources_command_lists_every_platform_its_datasets_and_acquisition():
+    from tests.cli_helpers import run
+
+    result = run("sources", "--json")
+    assert result.exit_code == 0, result.output
+    rows = {r["platform"]: r for r in json.loads(result.stdout)}
+    assert {"youtube", "instagram", "facebook", "x", "mailchimp", "tiktok"} <= set(rows)
+    assert rows["instagram"]["datasets"] == ["business_suite", "content", "graph_insights"]
+    assert "API" in rows["youtube"]["acquisition"] and "file drop" in rows["x"]["acquisition"]
+    text = run("sources").stdout
+    assert "mailchimp" in text and "datasets: campaign_list, campaign_report, reports_api" in text

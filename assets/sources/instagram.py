@@ -1,0 +1,8 @@
+"""Instagram through Meta Business Suite exports and Graph API insights: declared with Facebook's
+in :mod:`.meta_business_suite` (see there for the formats and the traps)."""
+
+from __future__ import annotations
+
+from .meta_business_suite import meta_source
+
+SOURCE = meta_source("instagram")
