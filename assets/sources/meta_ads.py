@@ -593,5 +593,5 @@ SOURCE = Source(
         CuratedMapping("dim_ad_campaign", ("campaigns",), _ad_campaigns),
     ),
     samples=write_samples,
-    acquisition="file drop (Graph API JSON, Ads Manager CSV)",
+    acquisition="file drop (Graph API JSON, Ads Manager CSV); API (Marketing API insights and campaigns, landed by the puller: soundlake pull meta_ads)",
 )
