@@ -45,9 +45,9 @@ class Lake:
         return identify(self.sources, name, head, source_hint)
 
     def land_paths(self, paths: Iterable[Path], *, source: str | None = None, as_of: date | None = None,
-                   options: Mapping[str, str] | None = None, batch: str | None = None,
+                   options: Mapping[str, str] | None = None, batch: str | None = None, skip: Iterable[Path] = (),
                    ) -> tuple[list[Landed], list[FileResult]]:
-        return self.landing.land_paths(paths, source=source, as_of=as_of, options=options, batch=batch)
+        return self.landing.land_paths(paths, source=source, as_of=as_of, options=options, batch=batch, skip=skip)
 
     def adopt(self, batch: str, is_active: Callable[[dict], bool] = lambda _: False,
               keys: Iterable[str] | None = None, allowed: set[str] | None = None,

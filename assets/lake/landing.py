@@ -219,9 +219,11 @@ class Landing:
 
     def land_paths(self, paths: Iterable[Path], *, source: str | None = None, as_of: date | None = None,
                    options: Mapping[str, str] | None = None, batch: str | None = None,
+                   skip: Iterable[Path] = (),
                    ) -> tuple[list[Landed], list[FileResult]]:
         """Land files (folders walked, zips opened unless a dataset reads the zip itself) for
-        ``batch``. Returns what landed and what was refused before landing."""
+        ``batch``; a folder's files under ``skip`` (the lake's own home) are left out. Returns
+        what landed and what was refused before landing."""
         if source is not None and source not in self.sources:
             raise ValueError(f"unknown source {source!r}; known: {', '.join(sorted(self.sources))}")
         landed: list[Landed] = []
@@ -231,7 +233,9 @@ class Landing:
             path = Path(path)
             if path.is_dir():
                 root = path.resolve()
-                files = sorted(p for p in path.rglob("*") if not p.name.startswith(".") and (p.is_file() or p.is_symlink()))
+                skipped = [Path(x).resolve() for x in skip]
+                files = sorted(p for p in path.rglob("*") if not p.name.startswith(".") and (p.is_file() or p.is_symlink())
+                               and not any(p.absolute().is_relative_to(x) for x in skipped))
             else:
                 root, files = None, [path]
             for f in files:
