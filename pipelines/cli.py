@@ -397,6 +397,9 @@ def status(as_json):
             click.echo(f"quarantined ({r['source']}): {q['reason']}")
         for q in r["unused_files"]:
             click.echo(f"unused ({r['source']}): {q['reason']}")
+        if r.get("stale"):
+            click.echo(f"stale ({r['source']}): newest data {r['freshness_days']} days old, "
+                       f"expected every {r['cadence_days']:g} days: export it again and ingest it")
         for u in r["unmapped_stores"]:
             click.echo(f"unmapped store ({r['source']}): {u['store']!r}, {u['lines']} lines, "
                        f"{u['earnings_usd']:.2f} USD: add it to STORE_PLATFORMS in assets/model.py")
