@@ -792,14 +792,20 @@ class Delimited:
         found = [self.column(*((s,) if isinstance(s, str) else s)) for s in specs]
         missing = [(s if isinstance(s, str) else s[0]) for s, c in zip(specs, found) if c is None]
         if missing:
-            raise self.missing(missing)
+            raise self.missing(missing, known=sum(c is not None for c in found))
         return found  # type: ignore[return-value]
 
-    def missing(self, names: Sequence[str]) -> ParseError:
-        return ParseError(
-            f"{self.what}: line {self.header_line} (the header): missing column(s) "
-            f"{', '.join(repr(n) for n in names)}; the header has {', '.join(repr(h) for h in self.header if h)}"
-        )
+    def missing(self, names: Sequence[str], *, known: int | None = None) -> ParseError:
+        """The error of a header without ``names``. ``known`` counts the format's columns it does
+        have: with none, the line is no header of this format (a file of something else), and it is
+        not quoted: it may be anything, a password file's first line included."""
+        wanted = f"missing column(s) {', '.join(repr(n) for n in names)}"
+        if known == 0:
+            fields = sum(1 for h in self.header if h)
+            return ParseError(f"{self.what}: line {self.header_line} is not a header of this format ({wanted}; "
+                              f"none of its {fields} field(s) is a column of it): is it the right file?")
+        return ParseError(f"{self.what}: line {self.header_line} (the header): {wanted}; "
+                          f"the header has {', '.join(repr(h) for h in self.header if h)}")
 
     def filter(self, keep: np.ndarray) -> Delimited:
         return replace(self, values=self.values.filter(pa.array(keep)), lines=self.lines[keep])
@@ -891,6 +897,8 @@ def _read_body(body: str, what: str, sep: str, width: int, header_line: int) -> 
     named = len(names)
     while named and not names[named - 1]:
         named -= 1
+    if not named:
+        raise ParseError(f"{what}: line {header_line} (the header) names no column")
     for col in columns[named:]:
         row = _first(_mask(pc.not_equal(col, "")))
         if row is not None:
