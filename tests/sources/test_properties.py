@@ -34,7 +34,7 @@ from assets.lake.staging import conform
 from assets.sources import SOURCES, Dataset, ParseContext, ParseError, Source, UnusedContent
 from tests.conftest import BEDROT
 
-settings.register_profile("bounded", max_examples=12, deadline=None, derandomize=True, database=None,
+settings.register_profile("bounded", max_examples=25, deadline=None, derandomize=True, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("explore", max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "300")), deadline=None, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -301,3 +301,4 @@ def test_mutated_real_files(source, dataset, data):
 def test_real_header_random_rows(source, dataset, data):
     name, payload = data.draw(header_and_random_rows(source, dataset))
     parses_or_refuses(source, dataset, name, payload)
+
