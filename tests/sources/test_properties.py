@@ -275,13 +275,33 @@ OPTIONS = st.fixed_dictionaries({}, optional={
 })
 
 
+# inputs that broke parsers once, or break them typically: each is tried on every dataset
+EDGE_INPUTS = [b"", b" ", b"\n", b"\r\n\r\n", b",", b",,\n,,", b";", b"\t", b'"', b'"a', b"\xef\xbb\xbf",
+               b"\xef\xbb\xbf,", b"\xff\xfe", b"\xff\xfe\x00", b"\x00" * 8, b"sep=,", b"sep=,\n", b"a\n1",
+               b"{}", b"[]", b"[{}]", b"null", b"0", b'""', b'{"data": []}', b'{"data": null}', b'{"data": [null]}',
+               b"<html></html>", b"<script>var x = {</script>", b"PK\x03\x04", b"PK\x05\x06" + b"\x00" * 18]
+SOUP = st.text(alphabet=',;\t\n\r"\' {}[]:0-9.a', max_size=24).map(str.encode)
+
+
+@pytest.mark.parametrize(("source", "dataset"), DATASETS)
+def test_edge_inputs(source, dataset):
+    name = _files(source, dataset)[0][0]
+    for payload in EDGE_INPUTS:
+        try:
+            parses_or_refuses(source, dataset, name, payload)
+        except AssertionError:
+            raise
+        except Exception as exc:
+            raise AssertionError(f"{source}/{dataset} on {payload!r}: {type(exc).__name__}: {exc}") from exc
+
+
 @pytest.mark.parametrize(("source", "dataset"), DATASETS)
 @settings(settings.get_profile(PROFILE))
 @given(data=st.data())
 def test_random_bytes(source, dataset, data):
     """Bytes from nowhere, under a real file's name (so name-based choices are exercised)."""
     name = data.draw(st.sampled_from([n for n, _ in _files(source, dataset)] + ["export.bin"]))
-    payload = data.draw(st.one_of(st.binary(max_size=2048), st.text(max_size=512).map(str.encode)))
+    payload = data.draw(st.one_of(st.binary(max_size=2048), st.text(max_size=512).map(str.encode), SOUP))
     parses_or_refuses(source, dataset, name, payload)
 
 
