@@ -382,7 +382,10 @@ def status(as_json):
     """Per source: last file, freshness, quarantined and unused files and why, unmapped stores."""
     from . import app
 
-    rows = app.status(_existing(warehouse=False))
+    try:
+        rows = app.status(_existing(warehouse=False))
+    except ValueError as exc:  # a setting that cannot be read (SOUNDLAKE_FRESHNESS_DAYS)
+        raise click.UsageError(str(exc)) from None
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return

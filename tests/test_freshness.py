@@ -63,3 +63,12 @@ def test_status_shows_the_stale_source(local_env, tmp_path, monkeypatch):
     monkeypatch.setenv(freshness.ENV, "spotify_for_artists=30")
     rows = {r["source"]: r for r in json.loads(run("status", "--json").stdout)}
     assert rows["spotify_for_artists"]["stale"] is False and rows["spotify_for_artists"]["cadence_days"] == 30
+
+
+def test_status_refuses_a_cadence_it_cannot_read(local_env, tmp_path, monkeypatch):
+    (tmp_path / "dk_bank_details_x.tsv").write_bytes(statement())
+    assert run("ingest", tmp_path / "dk_bank_details_x.tsv").exit_code == 0
+    monkeypatch.setenv(freshness.ENV, "tiktok=soon")
+    result = run("status")
+    assert result.exit_code == 2
+    assert "SOUNDLAKE_FRESHNESS_DAYS: 'tiktok=soon' is neither DAYS nor SOURCE=DAYS" in result.output
