@@ -872,6 +872,10 @@ def _read_body(body: str, what: str, sep: str, width: int, header_line: int) -> 
         )
     except pa.ArrowInvalid as exc:
         raise ParseError(f"{what}: cannot be read as delimited text ({exc})") from None
+    if any(not pa.types.is_string(t) for t in table.schema.types):
+        # more columns than the header line seemed to have (a quoted line break in the header):
+        # Arrow typed the extra ones; they are text like the rest
+        table = pa.table([c.cast(pa.string()) for c in table.columns], names=table.column_names)
     # The line each record starts on. Arrow numbers records from the header (1), every line
     # break outside quotes included (ignore_empty_lines=False); a record spans one line more per
     # line break inside its values.
@@ -881,7 +885,8 @@ def _read_body(body: str, what: str, sep: str, width: int, header_line: int) -> 
     is_good[[0, *(n for n, _, _ in invalid)]] = False
     good = np.flatnonzero(is_good)
     for col in table.columns if '"' in body else ():  # only a quoted value holds a line break
-        breaks[good] += np.asarray(pc.count_substring(col, "\n").to_numpy(zero_copy_only=False), dtype=np.int64)
+        breaks[good] += np.asarray(pc.fill_null(pc.count_substring(col, "\n"), 0).to_numpy(zero_copy_only=False),
+                                   dtype=np.int64)
     for n, _, raw in invalid:
         breaks[n] = raw.count("\n")
     starts = header_line - 1 + np.arange(records + 1) + np.concatenate([[0], np.cumsum(breaks[:-1])])
