@@ -252,3 +252,27 @@ def test_docker_run_launcher_block_of_the_docs_is_valid(tmp_path, monkeypatch):
     assert result.success, result.errors
     env = set(launcher["config"]["env_vars"])
     assert {"SOUNDLAKE_S3_SECRET_KEY", "AWS_SECRET_ACCESS_KEY", "DAGSTER_POSTGRES_PASSWORD"} <= env
+
+
+def test_curated_parquet_reads_in_other_engines(local_env, tmp_path):
+    """docs/deploy.md: curated is Hive-partitioned Parquet that pyarrow (pandas) and DuckDB read
+    without the warehouse, with the same rows as `soundlake query`."""
+    import duckdb
+    import pyarrow.dataset as pads
+
+    from tests.cli_helpers import query, run
+    from tests.lake.test_landing import statement
+
+    export = tmp_path / "dk_bank_details_20260101_000000.tsv"
+    export.write_bytes(statement())
+    assert run("ingest", export).exit_code == 0
+    [expected] = query("SELECT count(*) AS n, round(sum(earnings_usd), 6) AS usd FROM fct_royalties")
+    root = local_env / "lake" / "curated" / "fct_royalties"
+    table = pads.dataset(str(root), format="parquet", partitioning="hive").to_table()
+    assert table.num_rows == expected["n"] > 0
+    assert "month" in table.column_names and all(len(m) == 7 for m in table.column("month").to_pylist())
+    assert round(sum(table.column("earnings_usd").to_pylist()), 6) == expected["usd"]
+    con = duckdb.connect()
+    n, usd = con.execute(f"SELECT count(*), round(sum(earnings_usd), 6) FROM read_parquet('{root}/**/*.parquet', "
+                         "hive_partitioning = true)").fetchone()
+    assert (n, usd) == (expected["n"], expected["usd"])
