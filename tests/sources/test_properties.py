@@ -280,7 +280,8 @@ EDGE_INPUTS = [b"", b" ", b"\n", b"\r\n\r\n", b",", b",,\n,,", b";", b"\t", b'"'
                b"\xef\xbb\xbf,", b"\xff\xfe", b"\xff\xfe\x00", b"\x00" * 8, b"sep=,", b"sep=,\n", b"a\n1",
                b"{}", b"[]", b"[{}]", b"null", b"0", b'""', b'{"data": []}', b'{"data": null}', b'{"data": [null]}',
                b"<html></html>", b"<script>var x = {</script>", b"PK\x03\x04", b"PK\x05\x06" + b"\x00" * 18,
-               b'"\n",', b'\x01\t"\n"\t']  # the last two: a quoted line break in the header line
+               b'"\n",', b'\x01\t"\n"\t',  # a quoted line break in the header line
+               b'{"streams": [], "discovery": true}', b'{"streams": {}, "data": 1}']
 SOUP = st.text(alphabet=',;\t\n\r"\' {}[]:0-9.a', max_size=24).map(str.encode)
 
 
