@@ -45,7 +45,7 @@ def _records(doc: dict, key: str, fields: tuple[str, ...]) -> dict[str, Column]:
     rows = doc.get(key)
     rows = [] if rows is None else rows
     if not isinstance(rows, list):
-        raise ParseError(f"{key!r} is not a list but {type(rows).__name__} {str(rows)[:40]!r}")
+        raise ParseError(f"{key!r} is a {type(rows).__name__}, not a list")
     bad = [i for i, r in enumerate(rows, start=1) if not isinstance(r, dict)]
     if bad:
         raise ParseError(f"{key}[{bad[0]}] is not an object")
