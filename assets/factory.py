@@ -42,6 +42,9 @@ RECOGNISED_CHECK = "files_recognised"
 PREVIEW_ROWS = 5
 CLAIM_GRACE = timedelta(minutes=10)  # a claim whose run does not exist yet is presumed in progress this long
 IN_PROGRESS = ("QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING")
+# the Dagster concurrency pool of the assets that rewrite curated, the warehouse or raw: a deployment's
+# dagster.yaml gives it one slot per run (docker/dagster.yaml), whichever job or UI selection runs them
+WRITES_POOL = "soundlake_writes"
 
 
 def landing_key(source: str) -> dg.AssetKey:
@@ -277,7 +280,7 @@ def staging_asset(source: Source) -> dg.AssetsDefinition:
 
 
 def curated_asset(table: CuratedTable, inputs: list[dg.AssetKey]) -> dg.AssetsDefinition:
-    @dg.asset(key=curated_key(table.name), group_name="curated", kinds={"parquet"}, deps=inputs,
+    @dg.asset(key=curated_key(table.name), group_name="curated", kinds={"parquet"}, deps=inputs, pool=WRITES_POOL,
               description=f"{table.description} Grain: {table.grain}.")
     def _curated(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
         result = Lakehouse.from_resource(lake).lake.build_curated([table.name])[table.name]
@@ -293,7 +296,7 @@ def curated_asset(table: CuratedTable, inputs: list[dg.AssetKey]) -> dg.AssetsDe
 
 
 def warehouse_asset(curated: list[dg.AssetKey]) -> dg.AssetsDefinition:
-    @dg.asset(key=WAREHOUSE_KEY, group_name="warehouse", kinds={"duckdb"}, deps=curated,
+    @dg.asset(key=WAREHOUSE_KEY, group_name="warehouse", kinds={"duckdb"}, deps=curated, pool=WRITES_POOL,
               description="DuckDB views over the curated Parquet, the analytics tables and the lake_files manifest, "
                           "the reference tables and the views of sql/.")
     def _warehouse(lake: LakeResource) -> dg.MaterializeResult:
@@ -309,7 +312,7 @@ class RetentionConfig(dg.Config):
     raw_max_age_days: int = 365
 
 
-@dg.asset(key=["archive", "raw"], group_name="archive", kinds={"s3", "file"}, deps=[WAREHOUSE_KEY],
+@dg.asset(key=["archive", "raw"], group_name="archive", kinds={"s3", "file"}, deps=[WAREHOUSE_KEY], pool=WRITES_POOL,
           description="Raw objects past the retention age moved to archive (copied and verified "
                       "first: the last copy is never deleted). Curated partitions are archived when rewritten.")
 def archive_raw(context: dg.AssetExecutionContext, config: RetentionConfig, lake: LakeResource) -> dg.MaterializeResult:

@@ -15,6 +15,7 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
+from assets import freshness
 from assets.factory import BATCH_TAG, LANDING_OP
 from assets.lake import FileResult
 from assets.lakehouse import Lakehouse
@@ -399,6 +400,7 @@ def status(house: Lakehouse, now: datetime | None = None) -> list[dict]:
                 for r in mine[mine["status"] == "unused"].itertuples(index=False)
             ],
             "unmapped_stores": unmapped.get(name, []),
+            **freshness.judge(name, observed, now),  # cadence_days, stale
         })
     unknown = files[files["source"].isna()]
     if len(unknown):

@@ -528,7 +528,10 @@ def status(as_json):
     from . import app
 
     house = _existing(warehouse=False)
-    rows = app.status(house)
+    try:
+        rows = app.status(house)
+    except ValueError as exc:  # a setting that cannot be read (SOUNDLAKE_FRESHNESS_DAYS)
+        raise click.UsageError(str(exc)) from None
     repair = app.needs_repair(house)
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
@@ -544,6 +547,9 @@ def status(as_json):
             click.echo(f"quarantined ({r['source']}): {shown(q['reason'])}")
         for q in r["unused_files"]:
             click.echo(f"unused ({r['source']}): {shown(q['reason'])}")
+        if r.get("stale"):
+            click.echo(f"stale ({r['source']}): newest data {r['freshness_days']} days old, "
+                       f"expected every {r['cadence_days']:g} days: export it again and ingest it")
         for u in r["unmapped_stores"]:
             click.echo(f"unmapped store ({r['source']}): {u['store']!r}, {u['lines']} lines, "
                        f"{u['earnings_usd']:.2f} USD: add it to STORE_PLATFORMS in assets/model.py")

@@ -332,7 +332,7 @@ def parse_ads_manager(data: bytes, ctx: ParseContext) -> pd.DataFrame:
     missing = [n for n, c in (("Reporting starts", starts), ("Reporting ends", ends),
                               ("Amount spent (<currency>)", spend_name)) if c is None]
     if missing:
-        raise table.missing(missing)
+        raise table.missing(missing, known=3 - len(missing))
     currency = _SPEND_COLUMN.match(spend_name).group(1).upper()
     camp_name, camp_id = table.column("Campaign name"), table.column("Campaign ID")
     set_name, set_id = table.column("Ad set name"), table.column("Ad set ID")

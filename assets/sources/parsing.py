@@ -792,14 +792,20 @@ class Delimited:
         found = [self.column(*((s,) if isinstance(s, str) else s)) for s in specs]
         missing = [(s if isinstance(s, str) else s[0]) for s, c in zip(specs, found) if c is None]
         if missing:
-            raise self.missing(missing)
+            raise self.missing(missing, known=sum(c is not None for c in found))
         return found  # type: ignore[return-value]
 
-    def missing(self, names: Sequence[str]) -> ParseError:
-        return ParseError(
-            f"{self.what}: line {self.header_line} (the header): missing column(s) "
-            f"{', '.join(repr(n) for n in names)}; the header has {', '.join(repr(h) for h in self.header if h)}"
-        )
+    def missing(self, names: Sequence[str], *, known: int | None = None) -> ParseError:
+        """The error of a header without ``names``. ``known`` counts the format's columns it does
+        have: with none, the line is no header of this format (a file of something else), and it is
+        not quoted: it may be anything, a password file's first line included."""
+        wanted = f"missing column(s) {', '.join(repr(n) for n in names)}"
+        if known == 0:
+            fields = sum(1 for h in self.header if h)
+            return ParseError(f"{self.what}: line {self.header_line} is not a header of this format ({wanted}; "
+                              f"none of its {fields} field(s) is a column of it): is it the right file?")
+        return ParseError(f"{self.what}: line {self.header_line} (the header): {wanted}; "
+                          f"the header has {', '.join(repr(h) for h in self.header if h)}")
 
     def filter(self, keep: np.ndarray) -> Delimited:
         return replace(self, values=self.values.filter(pa.array(keep)), lines=self.lines[keep])
@@ -866,6 +872,10 @@ def _read_body(body: str, what: str, sep: str, width: int, header_line: int) -> 
         )
     except pa.ArrowInvalid as exc:
         raise ParseError(f"{what}: cannot be read as delimited text ({exc})") from None
+    if any(not pa.types.is_string(t) for t in table.schema.types):
+        # more columns than the header line seemed to have (a quoted line break in the header):
+        # Arrow typed the extra ones; they are text like the rest
+        table = pa.table([c.cast(pa.string()) for c in table.columns], names=table.column_names)
     # The line each record starts on. Arrow numbers records from the header (1), every line
     # break outside quotes included (ignore_empty_lines=False); a record spans one line more per
     # line break inside its values.
@@ -875,7 +885,8 @@ def _read_body(body: str, what: str, sep: str, width: int, header_line: int) -> 
     is_good[[0, *(n for n, _, _ in invalid)]] = False
     good = np.flatnonzero(is_good)
     for col in table.columns if '"' in body else ():  # only a quoted value holds a line break
-        breaks[good] += np.asarray(pc.count_substring(col, "\n").to_numpy(zero_copy_only=False), dtype=np.int64)
+        breaks[good] += np.asarray(pc.fill_null(pc.count_substring(col, "\n"), 0).to_numpy(zero_copy_only=False),
+                                   dtype=np.int64)
     for n, _, raw in invalid:
         breaks[n] = raw.count("\n")
     starts = header_line - 1 + np.arange(records + 1) + np.concatenate([[0], np.cumsum(breaks[:-1])])
@@ -891,6 +902,8 @@ def _read_body(body: str, what: str, sep: str, width: int, header_line: int) -> 
     named = len(names)
     while named and not names[named - 1]:
         named -= 1
+    if not named:
+        raise ParseError(f"{what}: line {header_line} (the header) names no column")
     for col in columns[named:]:
         row = _first(_mask(pc.not_equal(col, "")))
         if row is not None:

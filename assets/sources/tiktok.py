@@ -162,7 +162,7 @@ def _table(data: bytes, ctx: ParseContext, export: str, spec: Mapping[str, tuple
     found = {fld: table.column(*aliases) for fld, (aliases, _) in spec.items()}
     missing = [aliases[0] for fld, (aliases, required) in spec.items() if required and found[fld] is None]
     if missing:
-        raise table.missing(missing)
+        raise table.missing(missing, known=sum(c is not None for c in found.values()))
     if not len(table):
         raise ParseError(f"{table.what}: the file has a header but no data rows")
     return table, {fld: col for fld, col in found.items() if col is not None}

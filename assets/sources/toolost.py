@@ -42,7 +42,10 @@ def _load(data: bytes, ctx: ParseContext, required: tuple[str, ...]) -> dict:
 
 def _records(doc: dict, key: str, fields: tuple[str, ...]) -> dict[str, Column]:
     """The list ``key`` of the document as one column per field (``streams.date``, ...)."""
-    rows = doc.get(key) or []
+    rows = doc.get(key)
+    rows = [] if rows is None else rows
+    if not isinstance(rows, list):
+        raise ParseError(f"{key!r} is a {type(rows).__name__}, not a list")
     bad = [i for i, r in enumerate(rows, start=1) if not isinstance(r, dict)]
     if bad:
         raise ParseError(f"{key}[{bad[0]}] is not an object")
