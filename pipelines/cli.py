@@ -304,6 +304,9 @@ def query(sql, fmt, limit):
     except QueryRefused as exc:
         err.print(f"[bold red]error:[/] query refused: {exc}")
         sys.exit(EXIT_USAGE)
+    except duckdb.IOException as exc:  # files the warehouse reads are gone (curated deleted, say)
+        raise click.ClickException(f"query failed: {exc}\nthe lake's files changed under the warehouse: "
+                                   "run `soundlake repair`") from None
     except duckdb.Error as exc:
         raise click.ClickException(f"query failed: {exc}") from None
     if fmt == "csv":

@@ -117,6 +117,9 @@ def test_repair_rebuilds_a_deleted_curated_zone(expected, linktree_lake, tmp_pat
     monkeypatch.setenv("SOUNDLAKE_HOME", str(home))
     assert run("ingest", bedrot).exit_code == 0
     shutil.rmtree(home / "lake" / "curated")
+    result = run("query", "SELECT count(*) FROM fct_royalties")
+    assert result.exit_code != 0 and "soundlake repair" in result.output, "a reader says how to fix it"
+    assert "needs repair: curated/fct_royalties" in run("status").output
     result = run("repair")
     assert result.exit_code == 0, result.output
     assert "curated/fct_royalties" in result.output
