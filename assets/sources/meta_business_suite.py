@@ -470,8 +470,9 @@ def _samples(platform: str) -> Callable[..., list[Path]]:
     def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list[Path]:
         """Business Suite metric files over 90 days ending at ``end`` (UTF-16LE, ``sep=,``, a
         title line; the follows file leaves out its zero days), a content export (Instagram's
-        wrapped line by line, with a multi-line caption) and, for Instagram, two Graph API
-        responses (``period=day`` values and a ``total_value``)."""
+        wrapped line by line, with a multi-line caption) and Graph API insights: for Instagram
+        two responses (``period=day`` values and a ``total_value``), for Facebook a Page's
+        ``page_*`` metrics by day."""
         rng = random.Random(seed * 97 + len(platform))
         end = sample_end(end)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -555,6 +556,26 @@ def _samples(platform: str) -> Callable[..., list[Path]]:
                  "total_value": {"value": rng.randint(100, 400), "breakdowns": []},
                  "id": f"{ig_id}/insights/total_interactions/day"}]}, indent=1))
             files += [daily, total]
+        else:  # a Page's Graph API insights (``page_*`` metrics, ``period=day``)
+            page_id = "100000000000001"
+            api_days = [end - timedelta(days=29 - i) for i in range(30)]
+            data = [{"name": metric, "period": "day", "title": title, "description": "…",
+                     "id": f"{page_id}/insights/{metric}/day",
+                     "values": [{"value": int(v), "end_time": datetime.combine(d + timedelta(days=1), time(7),
+                                                                             tzinfo=timezone.utc).strftime(
+                         "%Y-%m-%dT%H:%M:%S+0000")} for d, v in zip(api_days, values)]}
+                    for metric, title, values in (
+                        ("page_impressions_unique", "Daily Page reach", [rng.gauss(base * 0.5, base * 0.05)
+                                                                          for _ in api_days]),
+                        ("page_post_engagements", "Daily Post Engagements", [rng.gauss(base * 0.04, base * 0.01)
+                                                                              for _ in api_days]),
+                        ("page_daily_follows", "Daily follows", [rng.randint(0, 6) for _ in api_days]))]
+            page = out_dir / f"facebook_insights_day_{tag}_{stamp}.json"
+            page.write_text(json.dumps({"data": data, "paging": {
+                "previous": f"https://graph.facebook.com/v21.0/{page_id}/insights?access_token=REDACTED&since=1",
+                "next": f"https://graph.facebook.com/v21.0/{page_id}/insights?access_token=REDACTED&until=2"}},
+                indent=1, ensure_ascii=False))
+            files.append(page)
         return files
 
     return write_samples
