@@ -321,7 +321,8 @@ VIRAL_MOMENTS = CuratedTable(
     description=(
         "Stretches of days when a daily series (streams, listeners, views, followers gained, link "
         "clicks) broke far out of its recent normal: robust z-score, ratio to the 28-day baseline "
-        "and absolute volume all past their thresholds (assets/analytics/viral.py)."
+        "and absolute volume all past their thresholds. A moment ends when the series comes back "
+        "down or settles at a new level (assets/analytics/viral.py)."
     ),
     columns=(
         Column("series_id", pa.string(), "`<platform>/<artist or account>/<metric>`"),
@@ -330,7 +331,11 @@ VIRAL_MOMENTS = CuratedTable(
         Column("metric", pa.string(), "`streams`, `listeners`, `views`, `followers`, `clicks`"),
         Column("start_date", pa.date32(), "first flagged day"),
         Column("peak_date", pa.date32(), "day of the highest value"),
-        Column("end_date", pa.date32(), "last day still at or above 1.2 × the baseline"),
+        Column("end_date", pa.date32(), "spike: last day still at or above 1.2 × the baseline; breakout: the day "
+                                         "the new level was established (two weeks within 25 %)"),
+        Column("kind", pa.string(), "`spike` (came back down), `breakout` (settled at a new level), `surge` "
+                                    "(still climbing when the data stops)"),
+        Column("ongoing", pa.bool_(), "the data stops while the moment runs (its kind may still change)"),
         Column("baseline", pa.float64(), "usual level of a day before the moment (weekday-neutral median)"),
         Column("peak_value", pa.float64(), "the peak day's value"),
         Column("lift", pa.float64(), "peak against the usual level of its weekday"),

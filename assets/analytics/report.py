@@ -493,23 +493,52 @@ def _trend_css(change) -> str:
     return "good" if change > 0 else "bad" if change < 0 else ""
 
 
+def _moment_kind(m) -> str:
+    """The moment's kind as a reader says it (tables made before kinds existed: "moment")."""
+    kind = getattr(m, "kind", None)
+    if _missing(kind):
+        return "moment"
+    ongoing = getattr(m, "ongoing", False)
+    return f"{kind} (still running)" if ongoing is True else str(kind)
+
+
+def _lift_text(m) -> str:
+    """``12.3×``; from a baseline under ``NEW_AUDIENCE_BELOW`` a day a ratio means nothing (a new
+    account growing from ~0 would show thousands ×): "from ~N a day" instead."""
+    if _missing(m.lift):
+        return "–"
+    if not _missing(m.baseline) and float(m.baseline) < NEW_AUDIENCE_BELOW:
+        return f"from ~{float(m.baseline):,.0f} a day"
+    return f"{m.lift:,.1f}×"
+
+
 def _moment_row(m, meta, status: str | None = None) -> list[Cell]:
     first = [Cell(status, "good" if status == "new" else "")] if status is not None else []
-    return first + [Cell(_series_label(m.series_id, meta)), Cell(_day(m.start_date)), Cell(_day(m.peak_date)),
-            Cell(_day(m.end_date)), Cell(_num(m.baseline)), Cell(_num(m.peak_value)),
-            Cell("–" if _missing(m.lift) else f"{m.lift:,.1f}×"), Cell(_num(m.score, 1)),
+    return first + [Cell(_series_label(m.series_id, meta)), Cell(_moment_kind(m)), Cell(_day(m.start_date)),
+            Cell(_day(m.peak_date)), Cell(_day(m.end_date)), Cell(_num(m.baseline)), Cell(_num(m.peak_value)),
+            Cell(_lift_text(m)), Cell(_num(m.score, 1)),
             Cell("yes" if m.cross_platform_confirmed is True else "no", "good" if m.cross_platform_confirmed is True else "muted")]
 
 
-MOMENT_COLUMNS = ["series", "start", "peak", "end", "baseline / day", "peak value", "lift", "score",
+NEW_AUDIENCE_BELOW = 10.0
+MOMENT_COLUMNS = ["series", "kind", "start", "peak", "end", "usual level / day", "peak value", "lift", "score",
                   "other platform too"]
+
+
+def _kinds_sentence(moments: pd.DataFrame) -> str:
+    """``2 spikes and 1 breakout``."""
+    kinds = moments["kind"].fillna("moment") if "kind" in moments else pd.Series(["moment"] * len(moments))
+    counts = kinds.value_counts()
+    parts = [f"{n} {k}{'s' if n != 1 else ''}" for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _moments_section(data: _Data, config: ReportConfig, facts: dict, chart: Callable) -> Section:
     section = Section("moments", "Viral moments",
-                      intro="Days a series broke far out of its recent normal (viral_moments): robust z-score, "
-                            "ratio to the 28-day baseline and volume all past their thresholds. Followers count "
-                            "as daily gains.")
+                      intro="Days a series broke far out of its usual level (viral_moments). A spike came back "
+                            "down; a breakout settled at a new level (the moment ends when two weeks agree, and "
+                            "later days are measured against the new level); a surge was still climbing when the "
+                            "data stopped. Followers count as daily gains.")
     cutoff = data.cutoff
     moments = data.df("SELECT * FROM viral_moments" + (" WHERE start_date <= ?::DATE" if cutoff else ""),
                       [cutoff] if cutoff else [])
@@ -530,21 +559,29 @@ def _moments_section(data: _Data, config: ReportConfig, facts: dict, chart: Call
     new = int(current["is_new"].sum()) if len(current) else 0
     facts["moments_in_period"] = int(len(current))
     facts["moments_new"] = new
+    facts["moments_by_kind"] = (current["kind"].fillna("moment").value_counts().sort_index().to_dict()
+                                if len(current) and "kind" in current else {})
     meta = data.meta()
     if len(current):
-        running = len(current) - new
-        count = "No new moment" if new == 0 else f"{new} new moment{'s' if new != 1 else ''}"
+        fresh = current[current["is_new"]]
+        still = current[~current["is_new"]]
+        count = "No new moment" if new == 0 else f"New: {_kinds_sentence(fresh)}"
         section.lead = (f"{count} in the week {data.period_start} to {data.period_end}"
-                        + (f"; {running} earlier one{'s' if running != 1 else ''} still running." if running else "."))
+                        + (f"; earlier and overlapping the week: {_kinds_sentence(still)}." if len(still) else "."))
+
+        def status(m) -> str:
+            if m.is_new:
+                return "new"
+            return "running" if getattr(m, "ongoing", False) is True else f"ended {_day(m.end_date)}"
+
         section.blocks.append(Table(["status"] + MOMENT_COLUMNS,
-                                    [_moment_row(m, meta, "new" if m.is_new else "running")
-                                     for m in current.itertuples(index=False)],
-                                    caption="In the period", numeric=frozenset({5, 6, 7, 8})))
+                                    [_moment_row(m, meta, status(m)) for m in current.itertuples(index=False)],
+                                    caption="In the period", numeric=frozenset({6, 7, 8, 9})))
     else:
         section.lead = "No viral moment in the period."
     if len(earlier):
         section.blocks.append(Table(MOMENT_COLUMNS, [_moment_row(m, meta) for m in earlier.itertuples(index=False)],
-                                    caption="The latest before the period", numeric=frozenset({4, 5, 6, 7})))
+                                    caption="The latest before the period", numeric=frozenset({5, 6, 7, 8})))
     from .plots import plot_moment
 
     cumulative = _cumulative_metrics()

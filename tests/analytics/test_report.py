@@ -76,9 +76,11 @@ def small():
     sid = f"spotify/{ARTIST}/streams"
     insert(con, "viral_moments", [
         dict(series_id=sid, artist=ARTIST, platform="spotify", metric="streams", start_date=day(64), peak_date=day(65),
-             end_date=day(66), baseline=100.0, peak_value=500.0, lift=5.0, score=30.0, cross_platform_confirmed=False),
+             end_date=day(66), kind="spike", ongoing=False, baseline=100.0, peak_value=500.0, lift=5.0, score=30.0,
+             cross_platform_confirmed=False),
         dict(series_id=sid, artist=ARTIST, platform="spotify", metric="streams", start_date=day(20), peak_date=day(21),
-             end_date=day(22), baseline=100.0, peak_value=400.0, lift=4.0, score=20.0, cross_platform_confirmed=True),
+             end_date=day(22), kind="breakout", ongoing=False, baseline=100.0, peak_value=400.0, lift=4.0, score=20.0,
+             cross_platform_confirmed=True),
     ])
     insert(con, "anomalies", [
         dict(series_id="tiktok/fanpage/views", artist="fanpage", platform="tiktok", metric="views", kind="drop",
@@ -191,7 +193,10 @@ def test_every_section_on_a_small_warehouse(small):
     assert made.facts["streams_period"] == 2040
 
     moments = squash(page.sections["moments"])
-    assert "1 new moment in the week 2025-05-03 to 2025-05-09" in moments
+    assert "New: 1 spike in the week 2025-05-03 to 2025-05-09" in moments
+    assert "| new | spotify · Ca$$h <script>alert(1)</script> & Co · streams | spike | 2025-05-04" in moments
+    assert "| breakout | 2025-03-21" in moments
+    assert made.facts["moments_by_kind"] == {"spike": 1}
     assert moments.index("2025-05-05") < moments.index("The latest before the period") < moments.index("2025-03-21")
     assert made.facts["moments_in_period"] == 1
 
