@@ -375,8 +375,10 @@ FORECAST_BACKTEST = CuratedTable(
     grain="series × model × horizon",
     description=(
         "Rolling-origin backtests of every model on every series: MASE (scaled by the in-sample "
-        "seasonal-naive error) and sMAPE over `origins` forecast origins. The champion per series "
-        "and horizon is the lowest MASE (ties: the simpler model)."
+        "seasonal-naive error) and sMAPE over `origins` forecast origins, and the coverage and "
+        "interval score of the split-conformal calibrated 80 % / 95 % intervals. The champion per "
+        "series and horizon is the lowest MASE among the models whose intervals held their level "
+        "(none: the lowest interval score; ties: the simpler model)."
     ),
     columns=(
         Column("series_id", pa.string(), "the series (`revenue/<artist or account>/earnings_usd` for monthly revenue)"),
@@ -385,7 +387,16 @@ FORECAST_BACKTEST = CuratedTable(
         Column("mase", pa.float64(), "mean absolute scaled error (< 1: better than the in-sample seasonal naive)"),
         Column("smape", pa.float64(), "symmetric mean absolute percentage error, percent"),
         Column("origins", pa.int64(), "how many forecast origins the scores average"),
-        Column("champion", pa.bool_(), "the lowest MASE of the series at this horizon"),
+        Column("coverage_80", pa.float64(), "share of hold-out points inside the calibrated 80 % interval "
+                                            "(factors from the other origins; null with one origin)"),
+        Column("coverage_95", pa.float64(), "the same for the 95 % interval"),
+        Column("interval_score", pa.float64(), "interval (Winkler) score of the calibrated 95 % interval, scaled "
+                                               "like MASE (lower is better: narrow and rarely missed)"),
+        Column("interval_scale_80", pa.float64(), "conformal factor the model's own 80 % interval is stretched by "
+                                                  "for the steps up to this horizon (1: as the model said)"),
+        Column("interval_scale_95", pa.float64(), "the same for the 95 % interval"),
+        Column("champion", pa.bool_(), "the published model at this horizon: lowest MASE among the models "
+                                       "whose calibrated intervals held (80 %: 70-90 %, 95 %: ≥ 85 %)"),
         Column("history_days", pa.int64(), "days from the series' first to last observation"),
         *_created(),
     ),

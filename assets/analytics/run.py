@@ -140,7 +140,10 @@ def backtests(inputs: tuple[pd.DataFrame, pd.DataFrame], configs=None) -> pd.Dat
                 parts.append(scores.assign(series_id=series_id))
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=BACKTEST_COLUMNS)
     return frame[BACKTEST_COLUMNS].astype({"horizon": "int64", "mase": "float64", "smape": "float64",
-                                           "origins": "int64", "champion": "bool", "history_days": "int64"})
+                                           "origins": "int64", "coverage_80": "float64", "coverage_95": "float64",
+                                           "interval_score": "float64", "interval_scale_80": "float64",
+                                           "interval_scale_95": "float64", "champion": "bool",
+                                           "history_days": "int64"})
 
 
 def publish(inputs: tuple[pd.DataFrame, pd.DataFrame], backtest: pd.DataFrame, configs=None) -> pd.DataFrame:

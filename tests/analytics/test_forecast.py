@@ -71,12 +71,20 @@ def test_two_year_series_champion_beats_seasonal_naive(two_years):
     assert bt.groupby("horizon")["champion"].sum().eq(1).all()
     at28 = bt[bt["horizon"] == 28].set_index("model")
     champion = at28[at28["champion"]]
-    assert champion["mase"].iloc[0] == at28["mase"].min()
+    # accuracy and calibration together: the lowest MASE among the models whose intervals held
+    held = at28[at28["coverage_80"].between(0.7, 0.9) & (at28["coverage_95"] >= 0.85)]
+    assert len(held) and champion["mase"].iloc[0] == held["mase"].min()
     assert champion["mase"].iloc[0] < at28.loc["seasonal_naive", "mase"]
-    assert summarise(bt) | {"champions": None} == {
+    # every model has out-of-sample coverage, an interval score and its conformal factors
+    assert bt[["coverage_80", "coverage_95", "interval_score", "interval_scale_80", "interval_scale_95"]].notna().all().all()
+    assert bt["coverage_80"].between(0, 1).all() and (bt["interval_score"] > 0).all()
+    summary = summarise(bt)
+    assert summary | {"champions": None, "coverage_80": None, "coverage_95": None} == {
         "series": 1, "series_with_history": 1, "horizon": 28, "compared": 1,
         "champion_beats_seasonal_naive": 1, "share": 1.0, "champions": None,
+        "coverage_series": 1, "coverage_80": None, "coverage_95": None,
     }
+    assert summary["coverage_80"] == champion["coverage_80"].iloc[0]
 
 
 def test_published_forecast_intervals_cover_the_holdout(two_years):
@@ -216,6 +224,58 @@ def test_summarise_counts_series_with_a_year_of_history():
     assert summary["series"] == 3 and summary["series_with_history"] == 2 and summary["compared"] == 2
     assert summary["champion_beats_seasonal_naive"] == 1 and summary["share"] == 0.5
     assert summary["champions"] == {"ets": 1, "seasonal_naive": 1}
+
+
+def test_conformal_quantile():
+    scores = np.arange(1, 11, dtype=float)  # 1..10
+    assert fc_module.conformal_quantile(scores, 0.8) == 9.0  # ceil(11 × 0.8) = 9th smallest
+    assert fc_module.conformal_quantile(scores, 0.95) == 10.0  # ceil(11 × 0.95) = 11 > n: the largest
+    assert np.isnan(fc_module.conformal_quantile(np.array([]), 0.8))
+
+
+def test_too_narrow_intervals_are_widened_to_their_level(monkeypatch):
+    """A model whose intervals are 5× too narrow: the backtest finds a factor near 5, the
+    out-of-sample coverage of the calibrated interval is near 80 %, and the published interval is
+    the model's own stretched by that factor."""
+    rng = np.random.default_rng(11)
+    y = pd.Series(500 + np.cumsum(rng.normal(0, 10, 600)), index=pd.date_range("2023-01-01", periods=600, freq="D"))
+    config = ForecastConfig(models=("naive",), horizons=(7, 28), origins=8, origin_step=28, forecast_horizon=28)
+    honest = fc_module.backtest_scores(y, config)
+    original = fc_module.Naive._forecast
+
+    def narrow(self, values, horizon, levels, index, future):
+        mean, bounds = original(self, values, horizon, levels, index, future)
+        return mean, {lv: (mean - (mean - lo) / 5, mean + (hi - mean) / 5) for lv, (lo, hi) in bounds.items()}
+
+    monkeypatch.setattr(fc_module.Naive, "_forecast", narrow)
+    scores = fc_module.backtest_scores(y, config)
+    at28 = scores[scores["horizon"] == 28].iloc[0]
+    assert at28["interval_scale_80"] == pytest.approx(5 * honest[honest["horizon"] == 28]["interval_scale_80"].iloc[0])
+    assert at28["interval_scale_80"] > 2
+    assert 0.65 <= at28["coverage_80"] <= 0.95 and at28["coverage_95"] >= 0.85
+    published = fc_module.publish_forecast(y, scores, config)
+    monkeypatch.setattr(fc_module.Naive, "_forecast", original)
+    own = fc_module.make_models(config)["naive"].fit_predict(y, 28)
+    width = (published["yhat_upper"] - published["yhat"]).to_numpy()
+    own_width = (own["yhat_upper_80"] - own["yhat"]).to_numpy() / 5
+    at7 = scores[scores["horizon"] == 7].iloc[0]
+    by_step = np.where(np.arange(28) < 7, at7["interval_scale_80"], at28["interval_scale_80"])  # days 1-7, 8-28
+    assert np.allclose(width, own_width * by_step)
+
+
+def test_champion_needs_calibrated_intervals():
+    rows = pd.DataFrame([
+        ("ets", 28, 0.7, 5.0, 0.55, 0.70, 9.0),  # most accurate, but its intervals missed
+        ("sarima", 28, 0.9, 6.0, 0.80, 0.95, 6.0),
+        ("seasonal_naive", 28, 1.0, 7.0, 0.82, 0.96, 7.0),
+    ], columns=["model", "horizon", "mase", "smape", "coverage_80", "coverage_95", "interval_score"])
+    assert list(fc_module.rank_models(rows)["model"]) == ["sarima", "seasonal_naive", "ets"]
+    missed = rows.assign(coverage_80=0.5)  # none held: the interval score decides
+    assert list(fc_module.rank_models(missed)["model"]) == ["sarima", "seasonal_naive", "ets"]
+    assert list(fc_module.rank_models(missed.assign(interval_score=[1.0, 3.0, 2.0]))["model"]) == [
+        "ets", "seasonal_naive", "sarima"]
+    unmeasured = rows.assign(coverage_80=np.nan, coverage_95=np.nan)  # one origin: MASE alone
+    assert list(fc_module.rank_models(unmeasured)["model"])[0] == "ets"
 
 
 def test_config_rejects_unknown_models_and_bad_levels():
