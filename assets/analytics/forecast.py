@@ -20,11 +20,15 @@ the tables gets what they would expect:
   only. ``seasonal_naive`` needs two full seasons of training data.
 * **Backtest origins.** One set of origins per series, shared by all models and horizons: with
   ``H`` the longest horizon the series can be backtested at, origin ``k`` is ``n - H - k·step``
-  (``k < origins``), ``step = H`` when history allows (non-overlapping windows at the longest
-  horizon) and narrower otherwise (at least 1 period); origins whose training window would be
+  (``k < origins``, 6), ``step = publish_horizon`` (28 days; ``H`` if shorter) when history
+  allows and narrower otherwise (at least 1 period); origins whose training window would be
   shorter than the minimum are dropped (``origins`` says how many were used). Each model is fitted
   **once per origin**, forecasts ``H`` periods, and every horizon ``h ≤ H`` is scored on the first
-  ``h`` of them. So a 2-year daily series costs 3 fits per model, plus one refit of the champion.
+  ``h`` of them. So a 2-year daily series costs 6 fits per model, plus one refit of the champion.
+  Why 6 origins 28 days apart rather than 3 non-overlapping 90-day windows: the intervals are
+  calibrated from the backtest (below), and three windows were too few: on the BEDROT exports the
+  champions' 95 % intervals held 84 % of hold-out days with 3 origins, 93 % with 6; the 1-28-day
+  windows of the origins still do not overlap, so coverage at 28 days is measured on unseen days.
 * **Scores.** Per origin, MASE = mean absolute error over the horizon / mean absolute in-sample
   seasonal-naive (lag ``season``) error of that origin's training window; if that is 0 (or the
   window is shorter than a season) the lag-1 naive error is used; if that is 0 too (a constant
@@ -127,8 +131,8 @@ class ForecastConfig:
     models: tuple[str, ...] = ("prophet", "ets", "sarima", "naive", "seasonal_naive")
     min_history: int = 56
     min_baseline_history: int = 14
-    origins: int = 3
-    origin_step: int | None = None  # None: the longest backtested horizon, narrower when history is short
+    origins: int = 6
+    origin_step: int | None = None  # None: the publish horizon (or the longest backtested, if shorter), narrower when history is short
     publish_horizon: int = 28
     forecast_horizon: int = 90
     levels: tuple[float, float] = (0.8, 0.95)
@@ -442,7 +446,8 @@ def _plan(prep: PreparedSeries, config: ForecastConfig) -> _Plan:
     longest = horizons[-1]
     k = max(config.origins, 1)
     room = n - longest - min_train
-    step = config.origin_step or max(1, min(longest, room // (k - 1) if k > 1 else longest))
+    stride = min(longest, config.publish_horizon)
+    step = config.origin_step or max(1, min(stride, room // (k - 1) if k > 1 else stride))
     origins = sorted(o for o in (n - longest - i * step for i in range(k)) if o >= min_train)
     if np.ptp(values) == 0:
         models = ["naive"] if "naive" in config.models else []
