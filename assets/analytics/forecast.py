@@ -104,9 +104,11 @@ import pandas as pd
 
 log = logging.getLogger(__name__)
 
-MODEL_ORDER = ("naive", "seasonal_naive", "ets", "sarima", "prophet")
+MODEL_ORDER = ("naive", "seasonal_naive", "ses", "ets", "sarima", "prophet")
 """All models, simplest first (the tie-break order)."""
 BASELINES = frozenset({"naive", "seasonal_naive"})
+FAST_MODELS = ("naive", "seasonal_naive", "ses")
+"""Models that cost milliseconds per fit: what a label's thousand series get (run.backtests)."""
 
 INTERVAL_COLUMNS = ["coverage_80", "coverage_95", "interval_score", "interval_scale_80", "interval_scale_95"]
 SCORE_COLUMNS = ["model", "horizon", "mase", "smape", "origins", *INTERVAL_COLUMNS]
@@ -220,19 +222,19 @@ class Model:
         logged = self.log1p and self.transformable and values.min() >= 0
         with _fitting():
             mean, bounds = self._forecast(np.log1p(values) if logged else values, horizon, tuple(levels), y.index, ds)
-        out = {"ds": ds, "yhat": np.asarray(mean, dtype=float)}
+        # numpy until the end: pandas' per-column overhead cost more than a fast model's fit
+        yhat = np.asarray(mean, dtype=float)
+        cols = {"yhat": yhat}
         for lv in levels:
             lo, hi = (np.asarray(b, dtype=float) for b in bounds[lv])
-            out[f"yhat_lower_{_pct(lv)}"], out[f"yhat_upper_{_pct(lv)}"] = np.minimum(lo, out["yhat"]), np.maximum(hi, out["yhat"])
-        frame = pd.DataFrame(out)
-        cols = ["yhat", *interval_columns(levels)]
-        if logged:
-            frame[cols] = np.expm1(frame[cols].clip(upper=np.log1p(np.finfo(float).max) - 1))
-        if not np.isfinite(frame[cols].to_numpy()).all():
-            raise ArithmeticError(f"{self.name}: non-finite forecast")
-        if self.nonnegative:
-            frame[cols] = frame[cols].clip(lower=0)
-        return frame
+            cols[f"yhat_lower_{_pct(lv)}"], cols[f"yhat_upper_{_pct(lv)}"] = np.minimum(lo, yhat), np.maximum(hi, yhat)
+        for name, col in cols.items():
+            if logged:
+                col = np.expm1(np.minimum(col, np.log1p(np.finfo(float).max) - 1))
+            if not np.isfinite(col).all():
+                raise ArithmeticError(f"{self.name}: non-finite forecast")
+            cols[name] = np.maximum(col, 0) if self.nonnegative else col
+        return pd.DataFrame({"ds": ds, **cols})
 
     def _forecast(self, values: np.ndarray, horizon: int, levels: tuple[float, ...], index: pd.DatetimeIndex, future: pd.DatetimeIndex):
         """Values (training dates ``index``) → forecast for the ``future`` dates: (mean[horizon], {level: (lower[horizon], upper[horizon])})."""
@@ -266,6 +268,47 @@ class SeasonalNaive(Model):
         steps = np.arange(horizon)
         mean = values[len(values) - m + steps % m]
         sd = sigma * np.sqrt(steps // m + 1)
+        return mean, {lv: (mean - _z(lv) * sd, mean + _z(lv) * sd) for lv in levels}
+
+
+class SES(Model):
+    """Simple exponential smoothing of the seasonally adjusted series (ETS(A,N,A) in spirit, fitted
+    in closed form): the additive weekly (or yearly) profile is the median deviation of each phase
+    from a centred moving average over the last 8 seasons, the smoothing weight α the one of a grid
+    with the smallest in-sample one-step squared error (a recursive filter, no optimiser), and the
+    interval normal with σ the RMS one-step error widened by √(1 + (h−1)α²) (FPP3 §8.7). A fit
+    costs about a millisecond, so it is what a label's thousand series can afford."""
+
+    name = "ses"
+    alphas = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9)
+
+    def _forecast(self, values, horizon, levels, index, future):
+        from scipy.signal import lfilter
+
+        n, m = len(values), self.season
+        profile = np.zeros(m)
+        if m > 1 and n >= 2 * m + 1:
+            recent = values[-8 * m - m:] if n > 9 * m else values
+            offset = n - len(recent)
+            ma = np.convolve(recent, np.ones(m) / m, mode="valid")  # ma[i] averages recent[i : i + m]
+            centre = (m - 1) // 2
+            dev = recent[centre : centre + len(ma)] - ma
+            phase = (offset + centre + np.arange(len(ma))) % m
+            profile = np.array([np.median(dev[phase == j]) if (phase == j).any() else 0.0 for j in range(m)])
+            profile -= profile.mean()
+        adjusted = values - profile[np.arange(n) % m]
+        best = None
+        for a in self.alphas:
+            level, _ = lfilter([a], [1, -(1 - a)], adjusted, zi=[(1 - a) * adjusted[0]])
+            err = adjusted[1:] - level[:-1]
+            sse = float(np.dot(err, err))
+            if best is None or sse < best[0]:
+                best = (sse, a, level[-1], err)
+        _, a, last, err = best
+        sigma = float(np.sqrt(np.mean(err**2))) if len(err) else 0.0
+        steps = np.arange(1, horizon + 1)
+        mean = last + profile[(n - 1 + steps) % m]
+        sd = sigma * np.sqrt(1 + (steps - 1) * a**2)
         return mean, {lv: (mean - _z(lv) * sd, mean + _z(lv) * sd) for lv in levels}
 
 
@@ -360,6 +403,7 @@ def make_models(config: ForecastConfig, names: Sequence[str] | None = None) -> d
     factories = {
         "naive": lambda: Naive(**kw),
         "seasonal_naive": lambda: SeasonalNaive(**kw),
+        "ses": lambda: SES(**kw),
         "ets": lambda: ETS(**kw),
         "sarima": lambda: Sarima(**kw, order=config.sarima_order, seasonal_order=config.sarima_seasonal_order),
         "prophet": lambda: ProphetModel(**kw, samples=config.prophet_samples),
