@@ -137,7 +137,7 @@ def _label_scale(frame: pd.DataFrame, config, many_series: int, previous: pd.Dat
     ids = frame["series_id"].unique()
     if len(ids) <= many_series:
         return dict.fromkeys(ids, config)
-    fast = tuple(m for m in config.models if m in FAST_MODELS) or FAST_MODELS
+    fast = FAST_MODELS
     won: dict[str, str] = {}
     if previous is not None and len(previous):
         champs = previous[previous["champion"] & (previous["horizon"] == config.publish_horizon)]

@@ -298,3 +298,34 @@ def test_plots_return_png_bytes():
     spike.loc["2023-04-10":"2023-04-20"] *= 6
     png = plot_moment(spike, "2023-04-10", pd.Timestamp("2023-04-12"), "2023-04-20", baseline=float(y.median()), title="viral")
     assert png.startswith(b"\x89PNG") and len(png) > 5000
+
+
+def test_ses_model_is_fast_and_beats_the_naive_on_a_weekly_series():
+    y = weekly_with_trend(400)
+    model = make_models(ForecastConfig(models=("ses",)))["ses"]
+    fc = model.fit_predict(y, 28)
+    ordered = fc[["yhat_lower_95", "yhat_lower_80", "yhat", "yhat_upper_80", "yhat_upper_95"]].to_numpy()
+    assert len(fc) == 28 and (np.diff(ordered, axis=1) >= 0).all() and (ordered >= 0).all()
+    # the weekly profile is in the forecast: the Saturday above the Tuesday (week = 1.0, 0.9, ..., 1.3, 1.2)
+    by_day = dict(zip(fc["ds"].dt.dayofweek, fc["yhat"]))
+    assert by_day[5] > 1.2 * by_day[1]
+    scores = backtest(y, ForecastConfig(models=("naive", "seasonal_naive", "ses"), horizons=(7, 28))).set_index(
+        ["model", "horizon"])
+    assert scores.loc[("ses", 28), "mase"] < scores.loc[("naive", 28), "mase"]
+
+
+def test_a_labels_catalogue_gets_the_fast_models_plus_each_series_previous_champion():
+    frame = long_frame(a=weekly_with_trend(150, seed=1), b=weekly_with_trend(150, seed=2),
+                       c=weekly_with_trend(150, seed=3))
+    previous = pd.DataFrame({"series_id": ["b", "b", "c"], "model": ["ets", "naive", "sarima"],
+                             "horizon": [28, 28, 7], "champion": [True, False, True]})
+    config = ForecastConfig(horizons=(7, 28))
+    scores = run.backtests((frame, frame.iloc[0:0]), configs=(config, config), many_series=2, previous=previous)
+    models = scores.groupby("series_id")["model"].agg(set).to_dict()
+    assert models["a"] == {"naive", "seasonal_naive", "ses"}
+    assert models["b"] == {"naive", "seasonal_naive", "ses", "ets"}  # it won at 28 days last time
+    assert models["c"] == {"naive", "seasonal_naive", "ses"}  # a win at 7 days is not the publish horizon's
+    # at or under the limit every model runs
+    small = run.backtests((frame[frame["series_id"] == "a"], frame.iloc[0:0]),
+                          configs=(ForecastConfig(horizons=(7, 28), models=("naive", "ets")),) * 2, many_series=2)
+    assert set(small["model"]) == {"naive", "ets"}
