@@ -147,6 +147,9 @@ def _materialized(table: str, df: pd.DataFrame, extra: dict | None = None) -> dg
     })
 
 
+MOMENT_CHARTS = 50  # moments charted in the viral_moments asset's metadata (the highest scores)
+
+
 @dg.asset(key=_key("viral_moments"), group_name="analytics", kinds={"parquet", "python"}, deps=[WAREHOUSE_KEY],
           description=ANALYTICS_TABLES["viral_moments"].description)
 def viral_moments(context: dg.AssetExecutionContext, config: ViralThresholds, lake: LakeResource) -> dg.MaterializeResult:
@@ -163,12 +166,12 @@ def viral_moments(context: dg.AssetExecutionContext, config: ViralThresholds, la
         from .analytics.plots import plot_moment
 
         charts = {}
-        for m in moments.sort_values("score", ascending=False).itertuples(index=False):
+        for m in moments.sort_values("score", ascending=False).head(MOMENT_CHARTS).itertuples(index=False):
             part = series[series["series_id"] == m.series_id]
             history = pd.Series(part["value"].to_numpy(), index=pd.to_datetime(part["date"]))
             charts[f"{m.series_id}/{m.start_date}"] = plot_moment(
                 history, m.start_date, m.peak_date, m.end_date, float(m.baseline),
-                title=f"{m.series_id} from {m.start_date}")
+                title=f"{m.series_id}: {m.kind} from {m.start_date}")
         return charts
 
     return _materialized("viral_moments", moments, _plots_metadata(storage, "viral_moments", draw, changed))

@@ -774,7 +774,10 @@ def _calibrated_forecast(fc: pd.DataFrame, rows: pd.DataFrame, config: ForecastC
 
 
 def summarise(backtest: pd.DataFrame, horizon: int = 28, min_history_days: int = 365) -> dict:
-    """How often the champion beats the seasonal naive at ``horizon`` on series with a year of history.
+    """How often the champion beats the seasonal naive at ``horizon`` on series with a year of
+    history, and how often the champions' calibrated 80 % / 95 % intervals held their hold-out days
+    at ``horizon`` (``coverage_80/95``, over every series with coverage measured, each weighted by
+    its origins; None when there is none).
 
     A series counts as compared when both its champion's and the seasonal naive's MASE are defined.
     """
@@ -802,8 +805,8 @@ def summarise(backtest: pd.DataFrame, horizon: int = 28, min_history_days: int =
         "series_with_history": int(long["series_id"].nunique()),
         # the champion's calibrated intervals on their hold-out days (each series weighted by its origins)
         "coverage_series": int(len(measured)),
-        "coverage_80": float(np.average(measured["coverage_80"], weights=weights)) if len(measured) else math.nan,
-        "coverage_95": float(np.average(measured["coverage_95"], weights=weights)) if len(measured) else math.nan,
+        "coverage_80": float(np.average(measured["coverage_80"], weights=weights)) if len(measured) else None,
+        "coverage_95": float(np.average(measured["coverage_95"], weights=weights)) if len(measured) else None,
         "horizon": horizon,
         "compared": compared,
         "champion_beats_seasonal_naive": beats,
