@@ -228,7 +228,7 @@ def viral_events(moments: pd.DataFrame, newest_day: date | None,
         if kind == "breakout":
             how = (f"settled at a new level by {_day(m.end_date)}; later days are measured against it")
         elif ongoing:
-            how = f"still running on {_day(m.end_date)}, the newest day of data"
+            how = f"still running when the data stops (elevated up to {_day(m.end_date)})"
         else:
             how = f"back to the usual level after {_day(m.end_date)}"
         message = (
