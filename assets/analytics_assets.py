@@ -270,7 +270,7 @@ def forecast_backtest(context: dg.AssetExecutionContext, lake: LakeResource) -> 
 
     with lake.warehouse().connect(read_only=True) as con:
         scores = run.backtests(run.forecast_inputs(con, daily=_daily_series(context, lake)),
-                               previous=run.previous_backtest(con))
+                               previous=run.previous_backtest(con), progress=context.log.info)
     run.write_table(lake.storage(), "forecast_backtest", scores, datetime.now(timezone.utc))
     summary = summarise(scores) if len(scores) else {}
     champions = scores[scores["champion"]] if len(scores) else scores

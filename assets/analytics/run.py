@@ -153,12 +153,13 @@ def _label_scale(frame: pd.DataFrame, config, many_series: int, previous: pd.Dat
 
 
 def backtests(inputs: tuple[pd.DataFrame, pd.DataFrame], configs=None, *, many_series: int = MANY_SERIES,
-              previous: pd.DataFrame | None = None, progress_every: int = 50) -> pd.DataFrame:
+              previous: pd.DataFrame | None = None, progress_every: int = 50, progress=None) -> pd.DataFrame:
     """Model selection: rolling-origin backtests of every model on every series of ``inputs``
     (:func:`forecast_inputs`), champions marked (daily series at 7/28/90 days, monthly revenue at
     1/3 months; ``configs`` overrides the two forecasters' settings). Over ``many_series`` series
-    in a frame, the models are restricted (:func:`_label_scale`); progress is logged every
-    ``progress_every`` series."""
+    in a frame, the models are restricted (:func:`_label_scale`); progress goes to ``progress``
+    (a callable taking a line; default this module's logger; the Dagster asset passes its run
+    log, so `soundlake ui` shows it) every ``progress_every`` series."""
     import time
 
     from .forecast import BACKTEST_COLUMNS, backtest_scores
@@ -176,7 +177,7 @@ def backtests(inputs: tuple[pd.DataFrame, pd.DataFrame], configs=None, *, many_s
             if len(scores):
                 parts.append(scores.assign(series_id=series_id))
             if progress_every and (i % progress_every == 0 or i == total) and total > progress_every:
-                log.info("forecast backtests: %d of %d series (%.0f s)", i, total, time.monotonic() - started)
+                (progress or log.info)(f"forecast backtests: {i} of {total} series ({time.monotonic() - started:.0f} s)")
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=BACKTEST_COLUMNS)
     return frame[BACKTEST_COLUMNS].astype({"horizon": "int64", "mase": "float64", "smape": "float64",
                                            "origins": "int64", "coverage_80": "float64", "coverage_95": "float64",
