@@ -148,6 +148,9 @@ def _materialized(table: str, df: pd.DataFrame, extra: dict | None = None) -> dg
     })
 
 
+MOMENT_CHARTS = 50  # moments charted in the viral_moments asset's metadata (the highest scores)
+
+
 @dg.asset(key=_key("viral_moments"), group_name="analytics", kinds={"parquet", "python"}, deps=[WAREHOUSE_KEY],
           description=ANALYTICS_TABLES["viral_moments"].description)
 def viral_moments(context: dg.AssetExecutionContext, config: ViralThresholds, lake: LakeResource) -> dg.MaterializeResult:
@@ -164,12 +167,12 @@ def viral_moments(context: dg.AssetExecutionContext, config: ViralThresholds, la
         from .analytics.plots import plot_moment
 
         charts = {}
-        for m in moments.sort_values("score", ascending=False).itertuples(index=False):
+        for m in moments.sort_values("score", ascending=False).head(MOMENT_CHARTS).itertuples(index=False):
             part = series[series["series_id"] == m.series_id]
             history = pd.Series(part["value"].to_numpy(), index=pd.to_datetime(part["date"]))
             charts[f"{m.series_id}/{m.start_date}"] = plot_moment(
                 history, m.start_date, m.peak_date, m.end_date, float(m.baseline),
-                title=f"{m.series_id} from {m.start_date}")
+                title=f"{m.series_id}: {m.kind} from {m.start_date}")
         return charts
 
     return _materialized("viral_moments", moments, _plots_metadata(storage, "viral_moments", draw, changed))
@@ -258,13 +261,17 @@ def market_demand(config: MarketSettings, lake: LakeResource) -> dg.MaterializeR
     return _materialized("market_demand", found, {"recommendations": dg.MetadataValue.json(counts)})
 
 
+FORECAST_CHARTS = 50  # series charted in the forecasts asset's metadata
+
+
 @dg.asset(key=_key("forecast_backtest"), group_name="forecasts", kinds={"parquet", "python"}, deps=[WAREHOUSE_KEY],
           description="The forecasting model: " + ANALYTICS_TABLES["forecast_backtest"].description)
 def forecast_backtest(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     from .analytics.forecast import summarise
 
     with lake.warehouse().connect(read_only=True) as con:
-        scores = run.backtests(run.forecast_inputs(con, daily=_daily_series(context, lake)))
+        scores = run.backtests(run.forecast_inputs(con, daily=_daily_series(context, lake)),
+                               previous=run.previous_backtest(con), progress=context.log.info)
     run.write_table(lake.storage(), "forecast_backtest", scores, datetime.now(timezone.utc))
     summary = summarise(scores) if len(scores) else {}
     champions = scores[scores["champion"]] if len(scores) else scores
@@ -291,7 +298,9 @@ def forecasts(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mater
 
         history = pd.concat(inputs, ignore_index=True)
         charts = {}
-        for series_id, fc in predicted.groupby("series_id", sort=True):
+        # a label's thousand series: charts of the biggest FORECAST_CHARTS only (drawing is ~0.1 s each)
+        biggest = predicted.groupby("series_id")["yhat"].sum().nlargest(FORECAST_CHARTS).index
+        for series_id, fc in predicted[predicted["series_id"].isin(biggest)].groupby("series_id", sort=True):
             part = history[history["series_id"] == series_id]
             charts[str(series_id)] = plot_forecast(pd.Series(part["y"].to_numpy(), index=part["ds"]), fc,
                                                    title=f"{series_id} ({fc['model'].iloc[0]})")

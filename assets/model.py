@@ -409,7 +409,8 @@ VIRAL_MOMENTS = CuratedTable(
     description=(
         "Stretches of days when a daily series (streams, listeners, views, followers gained, link "
         "clicks) broke far out of its recent normal: robust z-score, ratio to the 28-day baseline "
-        "and absolute volume all past their thresholds (assets/analytics/viral.py)."
+        "and absolute volume all past their thresholds. A moment ends when the series comes back "
+        "down or settles at a new level (assets/analytics/viral.py)."
     ),
     columns=(
         Column("series_id", pa.string(), "`<platform>/<artist or account>/<metric>`"),
@@ -418,7 +419,11 @@ VIRAL_MOMENTS = CuratedTable(
         Column("metric", pa.string(), "`streams`, `listeners`, `views`, `followers`, `clicks`"),
         Column("start_date", pa.date32(), "first flagged day"),
         Column("peak_date", pa.date32(), "day of the highest value"),
-        Column("end_date", pa.date32(), "last day still at or above 1.2 × the baseline"),
+        Column("end_date", pa.date32(), "spike: last day still at or above 1.2 × the baseline; breakout: the day "
+                                         "the new level was established (two weeks within 25 %)"),
+        Column("kind", pa.string(), "`spike` (came back down), `breakout` (settled at a new level), `surge` "
+                                    "(still climbing when the data stops)"),
+        Column("ongoing", pa.bool_(), "the data stops while the moment runs (its kind may still change)"),
         Column("baseline", pa.float64(), "usual level of a day before the moment (weekday-neutral median)"),
         Column("peak_value", pa.float64(), "the peak day's value"),
         Column("lift", pa.float64(), "peak against the usual level of its weekday"),
@@ -458,8 +463,10 @@ FORECAST_BACKTEST = CuratedTable(
     grain="series × model × horizon",
     description=(
         "Rolling-origin backtests of every model on every series: MASE (scaled by the in-sample "
-        "seasonal-naive error) and sMAPE over `origins` forecast origins. The champion per series "
-        "and horizon is the lowest MASE (ties: the simpler model)."
+        "seasonal-naive error) and sMAPE over `origins` forecast origins, and the coverage and "
+        "interval score of the split-conformal calibrated 80 % / 95 % intervals. The champion per "
+        "series and horizon is the lowest MASE among the models whose intervals held their level "
+        "(none: the lowest interval score; ties: the simpler model)."
     ),
     columns=(
         Column("series_id", pa.string(), "the series (`revenue/<artist or account>/earnings_usd` for monthly revenue)"),
@@ -468,7 +475,16 @@ FORECAST_BACKTEST = CuratedTable(
         Column("mase", pa.float64(), "mean absolute scaled error (< 1: better than the in-sample seasonal naive)"),
         Column("smape", pa.float64(), "symmetric mean absolute percentage error, percent"),
         Column("origins", pa.int64(), "how many forecast origins the scores average"),
-        Column("champion", pa.bool_(), "the lowest MASE of the series at this horizon"),
+        Column("coverage_80", pa.float64(), "share of hold-out points inside the calibrated 80 % interval "
+                                            "(factors from the other origins; null with one origin)"),
+        Column("coverage_95", pa.float64(), "the same for the 95 % interval"),
+        Column("interval_score", pa.float64(), "interval (Winkler) score of the calibrated 95 % interval, scaled "
+                                               "like MASE (lower is better: narrow and rarely missed)"),
+        Column("interval_scale_80", pa.float64(), "conformal factor the model's own 80 % interval is stretched by "
+                                                  "for the steps up to this horizon (1: as the model said)"),
+        Column("interval_scale_95", pa.float64(), "the same for the 95 % interval"),
+        Column("champion", pa.bool_(), "the published model at this horizon: lowest MASE among the models "
+                                       "whose calibrated intervals held (80 %: 70-90 %, 95 %: ≥ 85 %)"),
         Column("history_days", pa.int64(), "days from the series' first to last observation"),
         *_created(),
     ),

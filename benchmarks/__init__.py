@@ -19,6 +19,13 @@ Workloads:
   once with pyarrow by :func:`write_kpi_lake`), the warehouse refresh (views, KPI inputs, the
   ``kpis`` table), each KPI input rebuilt once, then every KPI's SQL (``sql/kpis/*.sql``)
   ``--queries`` times; p50 and p95 per KPI, compared on the worst p95;
+* ``analytics_label``: a label's catalogue: ``--label-series`` (1,000) synthetic daily series of
+  two years each (:func:`label_series`: trend, weekly seasonality, noise, a few breakouts and
+  spikes; the same for both sides) through what ``soundlake analytics`` runs on them: viral
+  moments, anomalies, forecast backtests (``assets.analytics.run.backtests`` with the models a run
+  of over 200 series gets, whatever ``--label-series`` is) and the published forecasts. Reports the wall time of each step, seconds per series
+  and per series per model; run once per side (it takes minutes), ``n/a`` on a baseline without
+  the label-scale forecasts;
 * ``cli_help``, ``cli_ingest_small_file``, ``cli_ingest_fixtures``: what a person waits for at the
   terminal, the whole process ``python -m pipelines.cli --help``, ``... ingest <a 100-line
   bank-details TSV>`` and ``... ingest ../shared/fixtures/bedrot`` into an empty
@@ -54,7 +61,9 @@ WORKER = Path(__file__).resolve()
 RESULTS = ROOT / ".bench" / "last.json"
 
 CLI_WORKLOADS = ("cli_help", "cli_ingest_small_file", "cli_ingest_fixtures")
-WORKLOADS = ("ingest_bank_details", "rebuild_curated", "query_royalties_by_store", "kpi_queries", *CLI_WORKLOADS)
+WORKLOADS = ("ingest_bank_details", "rebuild_curated", "query_royalties_by_store", "kpi_queries", "analytics_label",
+             *CLI_WORKLOADS)
+ONCE = {"analytics_label"}  # minutes per run: measured in the first repeat only
 GROUPS = {"cli": CLI_WORKLOADS}  # names --workloads accepts for several workloads
 # workloads on the lake ingest_bank_details builds (selecting one runs the ingest first)
 NEEDS_INGEST = ("rebuild_curated", "query_royalties_by_store")
@@ -108,6 +117,69 @@ def write_bank_details(path: Path, rows: int, seed: int = 20240901) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes("\r".join(lines).encode("utf-8"))
     return path
+
+
+# --- a label's thousand series (analytics_label) -------------------------------------------------
+
+
+def label_series(n: int, days: int = 730, seed: int = 20251202):
+    """``n`` daily series of ``days`` days as the analytics' long frame (``series_id, artist,
+    platform, metric, date, value``): a level between 20 and 5,000 streams a day, a trend of -30 %
+    to +80 % over the period, weekends +0-40 %, 10-20 % noise; one series in ten breaks out (a step
+    to 2-5x that stays), one in ten has a one-day 3-10x spike. Imports numpy and pandas when called
+    (this module's top level stays standard library)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2023-06-01", periods=days, freq="D")
+    weekend = np.asarray(dates.day_of_week >= 5)
+    t = np.arange(days) / days
+    frames = []
+    for i in range(n):
+        level = float(np.exp(rng.uniform(np.log(20), np.log(5000))))
+        curve = level * (1 + rng.uniform(-0.3, 0.8) * t) * np.where(weekend, 1 + rng.uniform(0, 0.4), 1.0)
+        if i % 10 == 3:
+            curve[rng.integers(days // 4, days - 60):] *= rng.uniform(2, 5)
+        if i % 10 == 7:
+            curve[rng.integers(days // 4, days - 10)] *= rng.uniform(3, 10)
+        values = np.maximum(0, np.round(curve * (1 + rng.normal(0, rng.uniform(0.1, 0.2), days))))
+        frames.append(pd.DataFrame({"series_id": f"spotify/artist {i:04d}/streams", "artist": f"artist {i:04d}",
+                                    "platform": "spotify", "metric": "streams", "date": dates.date, "value": values}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _label_work(n: int) -> dict:
+    """The analytics ``soundlake analytics`` runs, on :func:`label_series` (data made untimed)."""
+    (many,) = _need("assets.analytics.run", "MANY_SERIES")
+    from assets.analytics import run
+    from assets.analytics.anomalies import detect_anomalies
+    from assets.analytics.forecast import FAST_MODELS
+    from assets.analytics.viral import detect_moments
+
+    series = label_series(n)
+    inputs = (run._as_input(series), run._as_input(series.iloc[0:0]))
+    laps = {}
+    t0 = time.perf_counter()
+    moments = detect_moments(series)
+    laps["viral_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    anomalies = detect_anomalies(series)
+    laps["anomalies_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    scores = run.backtests(inputs, many_series=0)  # the label-scale choice of models, whatever n is
+    laps["backtest_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    published = run.publish(inputs, scores)
+    laps["publish_s"] = time.perf_counter() - t0
+    models = int(scores.groupby("series_id")["model"].nunique().mean()) if len(scores) else 0
+    forecast_s = laps["backtest_s"] + laps["publish_s"]
+    return {"seconds": sum(laps.values()), **laps, "series": n, "models_per_series": models,
+            "models": sorted(set(scores["model"])) if len(scores) else [], "fast_models": list(FAST_MODELS),
+            "label_scale_above": many, "moments": len(moments), "anomalies": len(anomalies),
+            "forecast_series": int(published["series_id"].nunique()) if len(published) else 0,
+            "per_series_s": sum(laps.values()) / n,
+            "forecast_per_series_per_model_s": forecast_s / n / models if models else None}
 
 
 # --- the synthetic curated lake of the KPI workload -----------------------------------------------
@@ -449,7 +521,9 @@ def _kpi_work(platform, queries: int) -> dict:
             "refresh_s": refresh_s, "inputs_ms": inputs_ms, "kpi_rows": rows, "fact_rows": facts}
 
 
-def _work(workload: str, data: Path | None, queries: int) -> dict:
+def _work(workload: str, data: Path | None, queries: int, series: int = 1000) -> dict:
+    if workload == "analytics_label":
+        return _label_work(series)
     (ingest,) = _need("pipelines.app", "ingest")
     platform = _platform()
     if workload == "kpi_queries":
@@ -503,13 +577,14 @@ def worker_main(argv: list[str]) -> int:
     p.add_argument("--code-root", required=True, type=Path)
     p.add_argument("--data", type=Path)
     p.add_argument("--queries", type=int, default=50)
+    p.add_argument("--series", type=int, default=1000)
     p.add_argument("--result", required=True, type=Path)
     args = p.parse_args(argv)
     global _CODE_ROOT
     _CODE_ROOT = args.code_root.resolve()
     try:
         _check_code_root(args.code_root.resolve())
-        out = {"status": "ok", **_work(args.worker, args.data, args.queries)}
+        out = {"status": "ok", **_work(args.worker, args.data, args.queries, args.series)}
     except Unavailable as exc:
         out = {"status": NA, "reason": str(exc)}
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides
@@ -583,11 +658,12 @@ def _tail(log: Path) -> str:
     return log.read_text(errors="replace")[-1500:]
 
 
-def run_worker(side: Side, workload: str, home: Path, data: Path, queries: int, scratch: Path) -> dict:
+def run_worker(side: Side, workload: str, home: Path, data: Path, queries: int, scratch: Path,
+               series: int = 1000) -> dict:
     """One workload in a fresh process; its result plus the parent's wall time and peak RSS."""
     result = scratch / f"{side.label}-{workload}-{time.monotonic_ns()}.json"
     cmd = [sys.executable, str(WORKER), "--worker", workload, "--code-root", str(side.code_root),
-           "--data", str(data), "--queries", str(queries), "--result", str(result)]
+           "--data", str(data), "--queries", str(queries), "--series", str(series), "--result", str(result)]
     if workload in OWN_LAKE:  # the workload reads the synthetic lake passed as ``data``
         home.mkdir(parents=True, exist_ok=True)
         if not (home / "lake").exists():
@@ -656,6 +732,10 @@ def summarise(runs: dict[str, dict[str, list[dict]]]) -> dict[str, dict]:
             }
             if workload == "query_royalties_by_store":
                 entry[label]["p95_ms"] = statistics.median(r["p95_ms"] for r in ok)
+            if workload == "analytics_label":
+                entry[label].update({k: ok[0].get(k) for k in (
+                    "series", "viral_s", "anomalies_s", "backtest_s", "publish_s", "per_series_s",
+                    "models_per_series", "models", "forecast_per_series_per_model_s")})
             if workload in CLI_WORKLOADS:
                 entry[label]["exit_codes"] = [r.get("exit_code") for r in ok]
                 entry[label]["cpu_s"] = statistics.median(r["cpu_s"] for r in ok)
@@ -716,6 +796,14 @@ def render_table(report: dict) -> str:
             rows.append(("  (p95)", _fmt(b.get("p95_ms"), " ms") if bt is not None else b["status"],
                          _fmt(c.get("p95_ms"), " ms") if ct is not None else c["status"], _fmt(r.get("p95")),
                          "", "", ""))
+        if workload == "analytics_label" and ct is not None and c.get("series"):
+            rows.append((f"  {c['series']:,} series: viral / anomalies / backtests / forecasts", "",
+                         f"{c['viral_s']:,.1f} / {c['anomalies_s']:,.1f} / {c['backtest_s']:,.1f} / {c['publish_s']:,.1f} s",
+                         "", "", "", ""))
+            per_model = c.get("forecast_per_series_per_model_s")
+            rows.append((f"  per series (all) / forecasts per series per model ({', '.join(c['models'])})", "",
+                         f"{c['per_series_s'] * 1000:,.0f} / {per_model * 1000:,.0f} ms" if per_model else "–",
+                         "", "", "", ""))
         if workload == "kpi_queries":
             for k, cur in (c.get("kpis") or {}).items():
                 base = (b.get("kpis") or {}).get(k)
@@ -773,11 +861,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fixtures", type=Path, default=FIXTURES,
                    help="folder of real exports for cli_ingest_fixtures (../shared/fixtures/bedrot beside the "
                         "repository); absent: that workload is n/a")
+    p.add_argument("--label-series", type=int, default=1000,
+                   help="daily series of two years in the analytics_label workload (1000)")
     p.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
     p.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON report (.bench/last.json)")
     args = p.parse_args(argv)
-    if args.rows < 1 or args.repeat < 1 or args.queries < 1 or args.kpi_rows < 1:
-        p.error("--rows, --kpi-rows, --repeat and --queries must be at least 1")
+    if args.rows < 1 or args.repeat < 1 or args.queries < 1 or args.kpi_rows < 1 or args.label_series < 1:
+        p.error("--rows, --kpi-rows, --repeat, --queries and --label-series must be at least 1")
     try:
         workloads = select(args.workloads)
     except ValueError as exc:
@@ -832,8 +922,12 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     print(f"[{rep + 1}/{args.repeat}] {side.label:8} {workload}", file=sys.stderr, flush=True)
                     own = scratch / f"home-{side.label}-{rep}-{workload}"  # a SOUNDLAKE_HOME of its own
+                    if workload in ONCE and rep > 0:
+                        continue
                     if workload in CLI_WORKLOADS:
                         r = run_cli(side, workload, own, cli_args[workload], scratch)
+                    elif workload in ONCE:
+                        r = run_worker(side, workload, own, data, args.queries, scratch, args.label_series)
                     elif workload in OWN_LAKE:
                         r = run_worker(side, workload, own, kpi_lake, args.queries, scratch)
                     else:
@@ -852,6 +946,7 @@ def main(argv: list[str] | None = None) -> int:
             "baseline": {"rev": rev, "commit": commit},
             "current": {"commit": head, "dirty": dirty, "describe": current.describe},
             "rows": args.rows, "kpi_rows": args.kpi_rows, "repeat": args.repeat, "queries": args.queries,
+            "label_series": args.label_series,
             "workloads": list(workloads), "cli_small_rows": CLI_SMALL_ROWS, "fixtures": str(fixtures),
             "python": sys.version.split()[0], "platform": sys.platform,
             "time_metric": ("ms around the call in the worker (query: p50 of the repeats; kpi_queries: the worst "

@@ -425,6 +425,7 @@ def demo(seed, as_json):
             click.echo(f"  {s['platform']:<14} {s['days']:>4} days {s['streams']:>12,} streams")
         click.echo("analytics: " + ", ".join(f"{t} {n}" for t, n in analytics_rows.items()))
         click.echo(_forecast_line(summary["forecasts"]))
+        click.echo(_moments_line(house))
         for line in _highlight_lines(summary["highlights"]):
             click.echo(line)
         click.echo(f"weekly report: {summary['report']} — soundlake report")
@@ -466,7 +467,9 @@ def _highlight_lines(h: dict) -> list[str]:
     """The analytics a person acts on, a line each (what `app.highlights` found)."""
     lines = []
     for m in h["markets"]:
-        lines.append(f"market: {m['recommendation']} {m['country_name']}{' (' + m['artist'] + ')' if m['artist'] else ''}"
+        # the account's audience adds up every artist's: BOOK for all together can be CONSIDER for one alone
+        who = f" for {m['artist']} alone" if m["artist"] else " for all artists together"
+        lines.append(f"market: {m['recommendation']} {m['country_name']}{who}"
                      f" — score {m['demand_score']:.0f}, ~{m['est_ticket_demand']} tickets; "
                      + ". ".join(m["reasons"].split(". ")[1:2]))  # the market's place and share (all: market_demand.reasons)
     for a in h["attribution"]:
@@ -483,9 +486,27 @@ def _highlight_lines(h: dict) -> list[str]:
 
 
 def _forecast_line(s: dict) -> str:
-    return (f"forecasts: the champion beats the seasonal naive at {s['horizon']} days on "
+    line = (f"forecasts: the champion beats the seasonal naive at {s['horizon']} days on "
             f"{s['champion_beats_seasonal_naive']} of {s['compared']} series with a year of history "
             f"(champions: {', '.join(f'{m} {n}' for m, n in s['champions'].items()) or 'none'})")
+    if s.get("coverage_series"):
+        line += (f"\nforecast intervals: at {s['horizon']} days the champion's 80 % interval held "
+                 f"{s['coverage_80']:.0%} of hold-out days, its 95 % interval {s['coverage_95']:.0%} "
+                 f"(backtest, {s['coverage_series']} series)")
+    return line
+
+
+def _moments_line(house) -> str:
+    """Viral moments by kind (viral.py: spike, breakout, surge)."""
+    from . import app
+
+    try:
+        _, rows = app.query(house, "SELECT kind, count(*), max(end_date - start_date) + 1 FROM viral_moments "
+                                   "GROUP BY kind ORDER BY count(*) DESC, kind")
+    except Exception:  # an older warehouse without the column
+        return "viral moments: –"
+    parts = [f"{n} {k}{'s' if n != 1 else ''} (longest {d} days)" for k, n, d in rows]
+    return "viral moments: " + (", ".join(parts) if parts else "none")
 
 
 @main.command()

@@ -41,11 +41,11 @@ def _bench(tmp_path, *args: str) -> dict:
 
 @pytest.mark.skipif(not _git_ok(), reason="the benchmarks compare git revisions; this is not a git checkout")
 def test_harness_reports_ratios_for_every_workload(tmp_path):
-    printed = _bench(tmp_path, "--rows", "500", "--kpi-rows", "20000", "--queries", "5",
+    printed = _bench(tmp_path, "--rows", "500", "--kpi-rows", "20000", "--queries", "5", "--label-series", "10",
                      "--workloads", ",".join(IN_PROCESS))
     assert set(printed["workloads"]) == set(IN_PROCESS)
     for name, entry in printed["workloads"].items():
-        if name == "kpi_queries" and entry["baseline"]["status"] == NA:  # a baseline from before the KPIs
+        if name in ("kpi_queries", "analytics_label") and entry["baseline"]["status"] == NA:  # a baseline before them
             assert entry["current"]["status"] == "ok", entry["current"].get("reason")
             assert entry["ratio"]["time"] is None
             continue
@@ -57,6 +57,10 @@ def test_harness_reports_ratios_for_every_workload(tmp_path):
     assert isinstance(printed["workloads"]["query_royalties_by_store"]["ratio"]["p95"], float)
     kpi = printed["workloads"]["kpi_queries"]["current"]
     assert len(kpi["kpis"]) >= 24 and all(v["p95_ms"] > 0 for v in kpi["kpis"].values())
+    label = printed["workloads"]["analytics_label"]["current"]
+    assert label["series"] == 10 and set(label["models"]) == {"naive", "seasonal_naive", "ses"}
+    assert label["per_series_s"] > 0 and label["forecast_per_series_per_model_s"] > 0
+    assert label["viral_s"] > 0 and label["anomalies_s"] > 0
     ingest = printed["workloads"]["ingest_bank_details"]["current"]["samples"][0]
     assert ingest["rows"] == 500
     # git worktree add/remove left nothing behind

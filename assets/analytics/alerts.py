@@ -15,7 +15,9 @@ Kinds
     because exports are often downloaded monthly: a moment at the start of a month must still be
     new when that month's export is ingested (the table keeps it from alerting twice anyway).
     Severity ``info`` (good news), ``warning`` when another platform confirms it
-    (``cross_platform_confirmed``). Id: ``viral_moment:<series_id>:<start_date>``.
+    (``cross_platform_confirmed``). The sentence names the moment's ``kind`` (a spike that came
+    back down, a breakout that settled at a new level, a surge still climbing) and, for a breakout,
+    that later days are measured against the new level. Id: ``viral_moment:<series_id>:<start_date>``.
 ``anomaly`` — a row of the ``anomalies`` table at ``anomaly_min_severity`` (``warning``) or above.
     The age rule is on the anomaly's *end*: one still going on (a source sending zeros for two
     months, a series that stopped) or that ended within ``max_age_days`` of the newest data day is
@@ -198,6 +200,14 @@ def _who(artist) -> str:
     return "the account" if artist is None or (isinstance(artist, float) and math.isnan(artist)) else str(artist)
 
 
+# a moment's kind (viral.py) in a sentence: (noun, what the series did)
+MOMENT_WORDS = {
+    "spike": ("spike", "spiked"),
+    "breakout": ("breakout", "broke out to a new level"),
+    "surge": ("surge", "has been climbing faster and faster"),
+}
+
+
 def viral_events(moments: pd.DataFrame, newest_day: date | None,
                  config: AlertConfig = AlertConfig()) -> tuple[list[Alert], int]:  # noqa: B008
     """Alerts for the ``viral_moments`` rows worth one; and how many were skipped as too old."""
@@ -214,11 +224,21 @@ def viral_events(moments: pd.DataFrame, newest_day: date | None,
             continue
         metric = "followers gained" if m.metric == "followers" else m.metric
         confirmed = bool(m.cross_platform_confirmed) if not pd.isna(m.cross_platform_confirmed) else False
-        subject = f"Viral moment: {m.platform} {metric} of {_who(m.artist)} ({float(m.lift):.1f}× usual)"
+        kind = getattr(m, "kind", None)
+        kind = kind if isinstance(kind, str) and kind in MOMENT_WORDS else "spike"
+        ongoing = bool(getattr(m, "ongoing", False)) if not pd.isna(getattr(m, "ongoing", False)) else False
+        word, verb = MOMENT_WORDS[kind]
+        subject = f"Viral moment ({word}): {m.platform} {metric} of {_who(m.artist)} ({float(m.lift):.1f}× usual)"
+        if kind == "breakout":
+            how = (f"settled at a new level by {_day(m.end_date)}; later days are measured against it")
+        elif ongoing:
+            how = f"still running when the data stops (elevated up to {_day(m.end_date)})"
+        else:
+            how = f"back to the usual level after {_day(m.end_date)}"
         message = (
-            f"{m.platform} {metric} of {_who(m.artist)} broke out of their usual level from {start}: "
+            f"{m.platform} {metric} of {_who(m.artist)} {verb} from {start}: "
             f"{_num(m.peak_value)} on {_day(m.peak_date)}, {float(m.lift):.1f}× the usual "
-            f"{_num(m.baseline)} a day (score {float(m.score):.1f}; still elevated up to {_day(m.end_date)})."
+            f"{_num(m.baseline)} a day (score {float(m.score):.1f}); {how}."
             + (" Another platform of the artist moved at the same time." if confirmed else "")
             + " Find out what started it (a video, a playlist, a post) and build on it while it lasts."
         )

@@ -83,6 +83,17 @@ REPORTS_PREFIX = "reports/"
 CHAMPION_SENTENCE = ("the champion beats the seasonal naive at {horizon} days on {beats} of {compared} series "
                      "with a year of history")
 # order of metrics in the forecast table (streams first); others follow alphabetically
+INCOMPLETE_STATUSES = ("partial",)  # revenue_expected: the month is younger than its usual payment delay
+WIDE_RANGE = 10.0  # a forecast range whose top is over this many times its bottom is flagged, not shown
+
+
+def uninformative(lo, hi) -> bool:
+    """A range too wide to inform: its top over ``WIDE_RANGE`` × its bottom (a bottom of 0 counts)."""
+    if _missing(lo) or _missing(hi):
+        return False
+    return float(hi) > WIDE_RANGE * max(float(lo), 0.0)
+
+
 METRIC_ORDER = ("streams", "listeners", "views", "clicks", "followers")
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
@@ -128,6 +139,7 @@ class ReportConfig:
 class Cell:
     text: str
     css: str = ""  # "num" (right-aligned), "good", "bad", "muted", "tag-<x>" ...
+    data: dict[str, Any] = field(default_factory=dict)  # data-<key> attributes: the figures behind the text
 
 
 @dataclass
@@ -170,6 +182,7 @@ class Section:
     blocks: list[Table | Chart | str] = field(default_factory=list)  # tables, charts, sub-headings (str)
     empty: str = ""  # "nothing yet" message when the section has nothing to show
     error: str = ""
+    how: list[str] = field(default_factory=list)  # "how this was computed": the methods and their jargon
 
     @property
     def charts(self) -> list[Chart]:
@@ -363,6 +376,17 @@ def _daily_gains(history: pd.Series) -> pd.Series:
 # --- sections ------------------------------------------------------------------------------------
 
 
+def kpi_title(d) -> str:
+    """A KPI's title in an artist's words: the first clause of its SQL header's ``definition``
+    (up to the first colon, question mark, sentence end or parenthesis), e.g. "Money spent on ads, all
+    campaigns, all time" rather than ``ad_spend_usd_total``."""
+    text = " ".join(str(d.definition).split())
+    cut = min((i for i in (text.find(": "), text.find("? "), text.find(". "), text.find(" ("), text.find(", added"))
+               if i > 0), default=len(text))
+    title = text[:cut + (1 if text[cut:cut + 1] == "?" else 0)].strip()
+    return title[:1].upper() + title[1:] if title else d.id
+
+
 def _kpi_section(data: _Data, config: ReportConfig) -> Section:
     section = Section("kpis", "Headline KPIs",
                       intro="Across all artists, from the warehouse table kpis (docs/kpis.md); "
@@ -392,8 +416,8 @@ def _kpi_section(data: _Data, config: ReportConfig) -> Section:
         detail = r.breakdown if empty and not _missing(r.breakdown) else (
             f"{r.period}" + (f", as of {_day(r.as_of)}" if not _missing(r.as_of) else ""))
         groups.setdefault(topic, []).append(Card(
-            label=r.kpi, value=_kpi_value(r.value, r.unit), unit="" if empty else str(r.unit), detail=str(detail),
-            hint=d.definition if d else "", empty=empty))
+            label=kpi_title(d) if d else r.kpi, value=_kpi_value(r.value, r.unit), unit="" if empty else str(r.unit),
+            detail=str(detail), hint=f"{r.kpi}: {d.definition}" if d else r.kpi, empty=empty))
     topic_order = list(TOPICS.values())
     section.cards = sorted(groups.items(), key=lambda kv: topic_order.index(kv[0]) if kv[0] in topic_order else 99)
 
@@ -401,7 +425,8 @@ def _kpi_section(data: _Data, config: ReportConfig) -> Section:
     if len(per_artist):
         kpis = [k for k in config.artist_kpis if k in set(per_artist["kpi"])]
         units = per_artist.drop_duplicates("kpi").set_index("kpi")["unit"].to_dict()
-        table = Table(["artist"] + [f"{k} ({units[k]})" for k in kpis], [], caption="Per artist",
+        table = Table(["artist"] + [f"{kpi_title(defs[k]) if k in defs else k} ({units[k]})" for k in kpis], [],
+                      caption="Per artist",
                       numeric=frozenset(range(1, len(kpis) + 1)))
         for artist, part in sorted(per_artist.groupby("artist"), key=lambda kv: str(kv[0]).lower()):
             values = part.drop_duplicates("kpi").set_index("kpi")["value"].to_dict()
@@ -462,26 +487,47 @@ def _streams_section(data: _Data, config: ReportConfig, facts: dict, chart: Call
         section.blocks.append(Chart(f"Daily streams per platform, {start} to {end}", png))
     this = frame[frame["date"] >= data.period_start]
     prev = frame[(frame["date"] >= before_start) & (frame["date"] < data.period_start)]
-    table = Table(["platform", f"streams {data.period_start} to {end}", "days reported", "7 days before",
-                   "change"], [], numeric=frozenset({1, 2, 3, 4}))
+    week = timedelta(days=7)
+    table = Table(["platform", f"streams {data.period_start} to {end}", "days reported",
+                   "the same days a week before", "change on the same days"], [], numeric=frozenset({1, 2, 3, 4}))
     platforms = sorted(set(frame["platform"]), key=lambda p: -this.loc[this["platform"] == p, "streams"].sum())
-    totals = [0.0, 0.0]
+    totals = [0.0, 0.0, 0.0]  # the week's streams; the compared days' streams; the same days a week before
+    incomplete = []
     for p in platforms:
-        a = this[this["platform"] == p]
-        b = prev[prev["platform"] == p]
-        now, before = float(a["streams"].sum()), float(b["streams"].sum())
+        a = this[this["platform"] == p].groupby("date")["streams"].sum()
+        b = prev[prev["platform"] == p].groupby("date")["streams"].sum()
+        # like with like: a day counts in the change only when the platform reported it and the day a week before
+        paired = [d for d in a.index if d - week in b.index]
+        now, now_paired = float(a.sum()), float(a[paired].sum()) if paired else 0.0
+        before = float(sum(b[d - week] for d in paired))
         totals[0] += now
-        totals[1] += before
-        change = (now / before - 1) * 100 if before > 0 else None
-        days = a["date"].nunique()
-        table.rows.append([Cell(str(p)), Cell(_num(now)), Cell(f"{days} of {config.period_days}",
-                                                              "" if days == config.period_days else "bad"),
-                           Cell(_num(before) if len(b) else "–"),
-                           Cell(_signed_pct(change), _trend_css(change))])
-    change = (totals[0] / totals[1] - 1) * 100 if totals[1] > 0 else None
-    table.rows.append([Cell("all platforms", "total"), Cell(_num(totals[0]), "total"), Cell("", "total"),
-                       Cell(_num(totals[1]), "total"), Cell(_signed_pct(change), "total " + _trend_css(change))])
+        totals[1] += now_paired
+        totals[2] += before
+        change = (now_paired / before - 1) * 100 if paired and before > 0 else None
+        days = len(a)
+        if days < config.period_days:
+            incomplete.append(f"{p} ({days} of {config.period_days} days)")
+        table.rows.append([
+            Cell(str(p)), Cell(_num(now), data={"streams": now}),
+            Cell(f"{days} of {config.period_days}" + ("" if days == config.period_days else " (incomplete)"),
+                 "" if days == config.period_days else "muted", data={"days": days}),
+            Cell(_num(before) if paired else "–", data={"compared-days": len(paired), "before": before}),
+            Cell(_signed_pct(change) + (f" ({len(paired)} days)" if paired and len(paired) < config.period_days else ""),
+                 _trend_css(change), data={"now": now_paired, "before": before}),
+        ])
+    change = (totals[1] / totals[2] - 1) * 100 if totals[2] > 0 else None
+    table.rows.append([Cell("all platforms", "total"), Cell(_num(totals[0]), "total", data={"streams": totals[0]}),
+                       Cell("", "total"), Cell(_num(totals[2]), "total"),
+                       Cell(_signed_pct(change), "total " + _trend_css(change),
+                            data={"now": totals[1], "before": totals[2]})])
     section.blocks.append(table)
+    if incomplete:
+        section.notes.append("Incomplete week (the platform had not reported every day yet): " + ", ".join(incomplete)
+                             + ". Its change compares only the days it reported with the same days a week before; "
+                             "missing days are not a drop.")
+    section.how.append("The change compares, per platform, the days of this week the platform reported with the "
+                       "same weekdays a week before (a day missing in either week is left out of both), so a late "
+                       "export does not show as a fall.")
     facts["streams_period"] = totals[0]
     facts["streams_change_pct"] = None if change is None else round(change, 1)
     return section
@@ -493,23 +539,54 @@ def _trend_css(change) -> str:
     return "good" if change > 0 else "bad" if change < 0 else ""
 
 
+def _moment_kind(m) -> str:
+    """The moment's kind as a reader says it (tables made before kinds existed: "moment")."""
+    kind = getattr(m, "kind", None)
+    if _missing(kind):
+        return "moment"
+    ongoing = getattr(m, "ongoing", False)
+    return f"{kind} (still running)" if ongoing is True else str(kind)
+
+
+def _lift_text(m) -> str:
+    """``12.3×``; from a baseline under ``NEW_AUDIENCE_BELOW`` a day a ratio means nothing (a new
+    account growing from ~0 would show thousands ×): "from ~N a day" instead."""
+    if _missing(m.lift):
+        return "–"
+    if not _missing(m.baseline) and float(m.baseline) < NEW_AUDIENCE_BELOW:
+        return f"from ~{float(m.baseline):,.0f} a day"
+    return f"{m.lift:,.1f}×"
+
+
 def _moment_row(m, meta, status: str | None = None) -> list[Cell]:
     first = [Cell(status, "good" if status == "new" else "")] if status is not None else []
-    return first + [Cell(_series_label(m.series_id, meta)), Cell(_day(m.start_date)), Cell(_day(m.peak_date)),
-            Cell(_day(m.end_date)), Cell(_num(m.baseline)), Cell(_num(m.peak_value)),
-            Cell("–" if _missing(m.lift) else f"{m.lift:,.1f}×"), Cell(_num(m.score, 1)),
+    facts = {"kind": getattr(m, "kind", None), "start": _day(m.start_date), "end": _day(m.end_date),
+             "baseline": m.baseline}
+    return first + [Cell(_series_label(m.series_id, meta)), Cell(_moment_kind(m), data=facts), Cell(_day(m.start_date)),
+            Cell(_day(m.peak_date)), Cell(_day(m.end_date)), Cell(_num(m.baseline)), Cell(_num(m.peak_value)),
+            Cell(_lift_text(m)), Cell(_num(m.score, 1)),
             Cell("yes" if m.cross_platform_confirmed is True else "no", "good" if m.cross_platform_confirmed is True else "muted")]
 
 
-MOMENT_COLUMNS = ["series", "start", "peak", "end", "baseline / day", "peak value", "lift", "score",
+NEW_AUDIENCE_BELOW = 10.0
+MOMENT_COLUMNS = ["series", "kind", "start", "peak", "end", "usual level / day", "peak value", "lift", "score",
                   "other platform too"]
+
+
+def _kinds_sentence(moments: pd.DataFrame) -> str:
+    """``2 spikes and 1 breakout``."""
+    kinds = moments["kind"].fillna("moment") if "kind" in moments else pd.Series(["moment"] * len(moments))
+    counts = kinds.value_counts()
+    parts = [f"{n} {k}{'s' if n != 1 else ''}" for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _moments_section(data: _Data, config: ReportConfig, facts: dict, chart: Callable) -> Section:
     section = Section("moments", "Viral moments",
-                      intro="Days a series broke far out of its recent normal (viral_moments): robust z-score, "
-                            "ratio to the 28-day baseline and volume all past their thresholds. Followers count "
-                            "as daily gains.")
+                      intro="Days a series broke far out of its usual level (viral_moments). A spike came back "
+                            "down; a breakout settled at a new level (the moment ends when two weeks agree, and "
+                            "later days are measured against the new level); a surge was still climbing when the "
+                            "data stopped. Followers count as daily gains.")
     cutoff = data.cutoff
     moments = data.df("SELECT * FROM viral_moments" + (" WHERE start_date <= ?::DATE" if cutoff else ""),
                       [cutoff] if cutoff else [])
@@ -530,21 +607,31 @@ def _moments_section(data: _Data, config: ReportConfig, facts: dict, chart: Call
     new = int(current["is_new"].sum()) if len(current) else 0
     facts["moments_in_period"] = int(len(current))
     facts["moments_new"] = new
+    facts["moments_new_by_kind"] = (current.loc[current["is_new"], "kind"].fillna("moment").value_counts()
+                                    .sort_index().to_dict() if new and "kind" in current else {})
+    facts["moments_by_kind"] = (current["kind"].fillna("moment").value_counts().sort_index().to_dict()
+                                if len(current) and "kind" in current else {})
     meta = data.meta()
     if len(current):
-        running = len(current) - new
-        count = "No new moment" if new == 0 else f"{new} new moment{'s' if new != 1 else ''}"
+        fresh = current[current["is_new"]]
+        still = current[~current["is_new"]]
+        count = "No new moment" if new == 0 else f"New: {_kinds_sentence(fresh)}"
         section.lead = (f"{count} in the week {data.period_start} to {data.period_end}"
-                        + (f"; {running} earlier one{'s' if running != 1 else ''} still running." if running else "."))
+                        + (f"; earlier and overlapping the week: {_kinds_sentence(still)}." if len(still) else "."))
+
+        def status(m) -> str:
+            if m.is_new:
+                return "new"
+            return "running" if getattr(m, "ongoing", False) is True else f"ended {_day(m.end_date)}"
+
         section.blocks.append(Table(["status"] + MOMENT_COLUMNS,
-                                    [_moment_row(m, meta, "new" if m.is_new else "running")
-                                     for m in current.itertuples(index=False)],
-                                    caption="In the period", numeric=frozenset({5, 6, 7, 8})))
+                                    [_moment_row(m, meta, status(m)) for m in current.itertuples(index=False)],
+                                    caption="In the period", numeric=frozenset({6, 7, 8, 9})))
     else:
         section.lead = "No viral moment in the period."
     if len(earlier):
         section.blocks.append(Table(MOMENT_COLUMNS, [_moment_row(m, meta) for m in earlier.itertuples(index=False)],
-                                    caption="The latest before the period", numeric=frozenset({4, 5, 6, 7})))
+                                    caption="The latest before the period", numeric=frozenset({5, 6, 7, 8})))
     from .plots import plot_moment
 
     cumulative = _cumulative_metrics()
@@ -605,18 +692,33 @@ def _forecast_section(data: _Data, config: ReportConfig, facts: dict, chart: Cal
     from .forecast import summarise
 
     section = Section("forecasts", "Forecasts",
-                      intro=f"Each series' champion model (the lowest backtest MASE) forecasts the next "
-                            f"{config.forecast_days} days. Totals are for flows (streams, views, clicks); followers "
-                            f"show the level on day {config.forecast_days}. The range of a total adds up the daily "
-                            "80 % bounds, a conservative range; the level's range is its 80 % interval. "
-                            "MASE below 1 beats the in-sample seasonal naive; ✓ marks a champion that beat the "
-                            f"seasonal naive's backtest at {config.forecast_days} days.")
+                      intro=f"What the next {config.forecast_days} days look like per series, from the model that "
+                            "predicted best when tested on the series' own past. Totals for streams, views and "
+                            f"clicks; followers show the count on day {config.forecast_days}. ✓: the forecast beat a "
+                            "simple guess (the same weekday a week before) when tested.",
+                      how=["Each model was tested by rolling-origin backtests: fitted on the history up to an "
+                           "earlier day and scored on the days after it. 'Backtest error' is the MASE: the mean "
+                           "absolute error divided by the error of the seasonal naive (last week's value for the "
+                           "same weekday) on the training data; below 1 is better than that simple guess. 'Simple "
+                           "guess's error' is the seasonal naive's own MASE.",
+                           "The champion is the most accurate model among those whose ranges held their level in "
+                           "the tests (80 % ranges holding 70–90 % of the tested days, 95 % ranges at least 85 %). "
+                           "The ranges are calibrated: each model's own range is stretched or narrowed by the "
+                           "factor that made it hold its level on the tested days (split-conformal, per horizon).",
+                           "The range of a total adds up the daily 80 % bounds: it assumes the days' errors move "
+                           "together, so it is conservative. A range whose top is over "
+                           f"{WIDE_RANGE:g}× its bottom is flagged as too uncertain instead of shown."])
     backtest = data.df("SELECT * FROM forecast_backtest")
     summary = summarise(backtest, horizon=config.forecast_days, min_history_days=config.history_min_days)
     sentence = CHAMPION_SENTENCE.format(horizon=summary["horizon"], beats=summary["champion_beats_seasonal_naive"],
                                         compared=summary["compared"])
     champions = ", ".join(f"{m} {n}" for m, n in summary["champions"].items()) or "none"
     section.lead = f"Forecasts: {sentence} (champions: {champions})."
+    if summary.get("coverage_series"):
+        section.lead += (f" Tested on past data, the champions' 80 % ranges held {summary['coverage_80']:.0%} of the "
+                         f"days {config.forecast_days} days ahead (95 % ranges: {summary['coverage_95']:.0%}).")
+        facts["forecast_coverage_80"] = round(summary["coverage_80"], 3)
+        facts["forecast_coverage_95"] = round(summary["coverage_95"], 3)
     facts["champion_sentence"] = sentence
     facts["forecast_summary"] = {k: v for k, v in summary.items() if k != "share"}
     if summary["series_with_history"] > summary["compared"]:
@@ -667,18 +769,25 @@ def _forecast_section(data: _Data, config: ReportConfig, facts: dict, chart: Cal
         })
     rank = {m: i for i, m in enumerate(METRIC_ORDER)}
     rows.sort(key=lambda r: (rank.get(r["metric"], len(rank)), r["metric"], -r["value"], r["series_id"]))
-    table = Table(["series", "model", f"next {h} days", "80 % range", f"last {h} days / now", "change",
-                   f"MASE {h}d", f"seasonal naive MASE {h}d", "history (days)"], [],
+    table = Table(["series", "model", f"next {h} days", "likely range (80 %)", f"last {h} days / now", "change",
+                   "backtest error", "simple guess's error", "days of history"], [],
                   numeric=frozenset({2, 4, 5, 6, 7, 8}))
+    flagged = 0
     for r in rows[:config.forecast_rows]:
         change = (r["value"] / r["now"] - 1) * 100 if r["now"] and math.isfinite(r["now"]) and r["now"] > 0 else None
         what = f"on {_day(r['fc']['ds'].iloc[min(h, len(r['fc'])) - 1])}" if r["level"] else "total"
         if r["days"] < h:
             what += f" ({r['days']} days)"
         beats = math.isfinite(r["mase"]) and math.isfinite(r["snaive"]) and r["mase"] < r["snaive"]
+        wide = uninformative(r["lo"], r["hi"])
+        flagged += wide
+        span = {"lo": r["lo"], "hi": r["hi"], "uninformative": int(wide)}
         table.rows.append([
             Cell(_series_label(r["series_id"], meta)), Cell(str(r["model"])),
-            Cell(f"{_num(r['value'])} {what}"), Cell(f"{_num(r['lo'])} – {_num(r['hi'])}"), Cell(_num(r["now"])),
+            Cell(f"{_num(r['value'])} {what}"),
+            Cell(f"too uncertain for a range (up to {_num(r['hi'])})", "muted", data=span) if wide
+            else Cell(f"{_num(r['lo'])} – {_num(r['hi'])}", data=span),
+            Cell(_num(r["now"])),
             Cell(_signed_pct(change), _trend_css(change)),
             Cell(_num(r["mase"], 2) + (" ✓" if beats else "")), Cell(_num(r["snaive"], 2)),
             Cell("–" if r["history_days"] is None else str(r["history_days"])),
@@ -686,6 +795,11 @@ def _forecast_section(data: _Data, config: ReportConfig, facts: dict, chart: Cal
     if len(rows) > config.forecast_rows:
         table.caption = f"The first {config.forecast_rows} of {len(rows)} series"
     section.blocks.append(table)
+    facts["forecast_ranges_uninformative"] = flagged
+    if flagged:
+        section.notes.append(f"{flagged} forecast{'s are' if flagged != 1 else ' is'} too uncertain to give a useful "
+                             f"range (the top of the 80 % range over {WIDE_RANGE:g}× its bottom): read the forecast "
+                             "as a rough direction only.")
     from .plots import plot_forecast
 
     for r in rows[:config.forecast_charts]:
@@ -747,25 +861,90 @@ def _ads_section(data: _Data, config: ReportConfig, facts: dict) -> Section:
     if rows.empty:
         section.empty = "Nothing yet: no ad campaigns attributed."
         return section
-    rows = rows.sort_values(["window_end", "campaign_name", "series_id"], ascending=[False, True, True],
-                            na_position="last")
     meta = data.meta()
+    groups = _campaign_groups(rows)
+    groups.sort(key=lambda g: (-pd.Timestamp(g["window_end"]).value if not _missing(g["window_end"]) else 0,
+                               g["names"], g["series_id"]))
     table = Table(["campaign", "window", "spend", "series", "actual", "expected (80 % range)", "lift", "lift %",
-                   "significant", "cost per incremental"], [], numeric=frozenset({2, 4, 6, 7, 9}))
-    for r in rows.head(config.campaigns).itertuples(index=False):
-        name = r.campaign_name if not _missing(r.campaign_name) else r.campaign_id
+                   "clear effect?", "cost per extra"], [], numeric=frozenset({2, 4, 6, 7, 9}))
+    shared = 0
+    for g in groups[:config.campaigns]:
+        r = g["row"]
+        verdict = _significance(r.significant, r.lift)
+        cost = (g["spend"] / r.lift) if not _missing(g["spend"]) and not _missing(r.lift) and r.lift > 0 else None
         table.rows.append([
-            Cell(f"{name} ({r.ad_platform})"), Cell(f"{_day(r.window_start)} to {_day(r.window_end)}"),
-            Cell(_usd(r.spend_usd)), Cell(_series_label(r.series_id, meta)), Cell(_num(r.actual)),
+            Cell(g["names"]), Cell(f"{_day(g['window_start'])} to {_day(g['window_end'])}"),
+            Cell(_usd(g["spend"])), Cell(_series_label(g["series_id"], meta)), Cell(_num(r.actual)),
             Cell(f"{_num(r.expected)} ({_num(r.expected_lower)} – {_num(r.expected_upper)})"),
-            Cell(_num(r.lift), _trend_css(r.lift)), Cell(_signed_pct(r.lift_pct), _trend_css(r.lift_pct)),
-            Cell("yes" if r.significant is True else "no", "good" if r.significant is True else "muted"),
-            Cell(_usd(r.cost_per_incremental)),
+            Cell(_num(r.lift), _trend_css(r.lift), data={"lift": r.lift, "campaigns": len(g["members"]),
+                                                         "series": g["series_id"]}),
+            Cell(_signed_pct(r.lift_pct), _trend_css(r.lift_pct)),
+            Cell(verdict, "good" if verdict == "yes, up" else "bad" if verdict == "yes, down" else "muted",
+                 data={"significant": int(r.significant is True), "lift": r.lift}),
+            Cell(_usd(cost)),
         ])
-    if len(rows) > config.campaigns:
-        table.caption = f"The newest {config.campaigns} of {len(rows)} rows"
+        if len(g["members"]) > 1:
+            shared += 1
+            parts = []
+            for m in g["members"]:
+                part = (r.lift * m["spend"] / g["spend"]) if g["spend"] and not _missing(r.lift) else None
+                parts.append(f"{m['name']} {_num(part) if part is not None else '–'}")
+            table.details[len(table.rows) - 1] = (
+                f"{len(g['members'])} campaigns ran at overlapping times on this series: their effect is one lift, "
+                "counted once" + (" (split by spend: " + ", ".join(parts) + ")" if g["spend"] else "") + ".")
+    if len(groups) > config.campaigns:
+        table.caption = f"The newest {config.campaigns} of {len(groups)} campaigns or groups"
     section.blocks.append(table)
+    if shared:
+        section.notes.append("Campaigns whose windows overlap on the same series are one row: the streams they "
+                             "brought cannot be told apart, so the lift is shown once (and split by spend below "
+                             "the row), never claimed by each.")
+    section.how.append("The expected total is a forecast fitted only on the days before the campaign; the lift is "
+                       "actual − expected. 'Clear effect' says yes only when the actual total falls outside the "
+                       "forecast's 80 % range, with the direction it moved (down is a fall, not a success).")
     return section
+
+
+def _significance(significant, lift) -> str:
+    """Whether the lift is clear, in the direction it went."""
+    if significant is not True or _missing(lift) or lift == 0:
+        return "no"
+    return "yes, up" if lift > 0 else "yes, down"
+
+
+def _campaign_groups(rows: pd.DataFrame) -> list[dict]:
+    """Campaigns on one series whose windows overlap (transitively), as one group: their lift is
+    one figure (the row with the widest window: it measures all of them), spend summed."""
+    groups = []
+    for _, part in rows.groupby("series_id", sort=True, dropna=False):
+        part = part.sort_values(["window_start", "window_end"], na_position="last")
+        current: list = []
+        end = None
+        for r in part.itertuples(index=False):
+            if current and end is not None and not _missing(r.window_start) and r.window_start <= end:
+                current.append(r)
+                end = max(end, r.window_end) if not _missing(r.window_end) else end
+                continue
+            if current:
+                groups.append(current)
+            current, end = [r], (r.window_end if not _missing(r.window_end) else None)
+        if current:
+            groups.append(current)
+    out = []
+    for members in groups:
+        widest = max(members, key=lambda r: (pd.Timestamp(r.window_end) - pd.Timestamp(r.window_start)).days
+                     if not _missing(r.window_end) and not _missing(r.window_start) else -1)
+        spends = [None if _missing(r.spend_usd) else float(r.spend_usd) for r in members]
+        names = [f"{r.campaign_name if not _missing(r.campaign_name) else r.campaign_id} ({r.ad_platform})"
+                 for r in members]
+        out.append({
+            "series_id": members[0].series_id, "row": widest, "names": " + ".join(names),
+            "window_start": min(r.window_start for r in members),
+            "window_end": max((r.window_end for r in members if not _missing(r.window_end)), default=None),
+            "spend": None if any(x is None for x in spends) else sum(spends),
+            "members": [{"name": n, "spend": x or 0.0} for n, x in zip(names, spends)],
+        })
+    return out
 
 
 def _revenue_section(data: _Data, config: ReportConfig, facts: dict, chart: Callable) -> Section:
@@ -814,7 +993,12 @@ def _revenue_section(data: _Data, config: ReportConfig, facts: dict, chart: Call
             table.rows.append([
                 Cell(f"{pd.Timestamp(r.sale_month):%Y-%m}"), Cell(str(r.platform)), Cell(_num(r.streams)),
                 Cell(_usd(r.rate_usd * 1000) if not _missing(r.rate_usd) else "–"), Cell(_usd(r.expected_usd)),
-                Cell(_usd(r.actual_usd)), Cell(_usd(r.difference_usd), _trend_css(r.difference_usd)),
+                Cell(_usd(r.actual_usd)),
+                Cell(f"not complete yet ({_usd(r.difference_usd)} so far)", "muted",
+                     data={"difference": r.difference_usd, "complete": 0})
+                if r.status in INCOMPLETE_STATUSES else
+                Cell(_usd(r.difference_usd), _trend_css(r.difference_usd),
+                     data={"difference": r.difference_usd, "complete": 1}),
                 Cell("–" if _missing(r.status) else str(r.status), f"status-{r.status}" if not _missing(r.status) else ""),
             ])
         section.blocks.append(table)
@@ -825,9 +1009,10 @@ def _revenue_section(data: _Data, config: ReportConfig, facts: dict, chart: Call
     if len(fc):
         head = fc.head(config.revenue_forecast_months)
         first, last = pd.Timestamp(head["ds"].iloc[0]), pd.Timestamp(head["ds"].iloc[-1])
+        lo, hi = head["yhat_lower"].sum(), head["yhat_upper"].sum()
+        span = ("too uncertain for a range" if uninformative(lo, hi) else f"range {_usd(lo)} – {_usd(hi)}")
         section.lead = (f"Forecast ({fc['model'].iloc[0]}): {_usd(head['yhat'].sum())} earned in the sale months "
-                        f"{first:%Y-%m} to {last:%Y-%m} (range {_usd(head['yhat_lower'].sum())} – "
-                        f"{_usd(head['yhat_upper'].sum())}); statements report them months later.")
+                        f"{first:%Y-%m} to {last:%Y-%m} ({span}); statements report them months later.")
         from .plots import plot_forecast
         from .series import monthly_revenue
 
@@ -915,10 +1100,31 @@ def make_report(
     html = _environment().get_template(TEMPLATE).render(
         title=config.title, report_date=as_of, period_start=data.period_start, period_end=data.period_end,
         generated_at=generated_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), notes=notes,
-        sections=sections,
+        sections=sections, headline=_headline(facts, data),
     )
     return Report(html=html, as_of=as_of, period_start=data.period_start, period_end=data.period_end,
                   generated_at=generated_at, sections=sections, facts=facts)
+
+
+def _headline(facts: dict, data: _Data) -> list[str]:
+    """What changed this week and what to do about it, a line each, at the top of the page."""
+    lines = []
+    if facts.get("streams_period") is not None and data.period_end:
+        change = facts.get("streams_change_pct")
+        lines.append(f"{_num(facts['streams_period'])} streams from {data.period_start} to {data.period_end}"
+                     + (f", {_signed_pct(change)} on the same days a week before." if change is not None else "."))
+    new = facts.get("moments_new_by_kind") or {}
+    if new:
+        kinds = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in new.items())
+        lines.append(f"New viral moments: {kinds}. Find out what started them (a video, a playlist, a post) and "
+                     "build on them while they last.")
+    if facts.get("anomalies_in_period"):
+        n = facts["anomalies_in_period"]
+        lines.append(f"{n} anomal{'ies' if n != 1 else 'y'} in the week (a drop, missing days, a source sending "
+                     "zeros): check them in Anomalies below.")
+    if facts.get("top_market"):
+        lines.append(f"Top market for a show: {facts['top_market']}.")
+    return lines
 
 
 # --- the lake --------------------------------------------------------------------------------------

@@ -37,6 +37,8 @@ log = logging.getLogger("soundlake.analytics")
 
 # Metrics whose daily series get forecasts (the issue: streams, followers, social views).
 FORECAST_METRICS = ("streams", "followers", "views")
+# Above this many series in one run (a label's catalogue) the forecasts use the fast models (run._label_scale).
+MANY_SERIES = 200
 
 
 @dataclass(frozen=True)
@@ -128,25 +130,66 @@ def _each_series(frame: pd.DataFrame):
         yield series_id, pd.Series(part["y"].to_numpy(), index=part["ds"])
 
 
-def backtests(inputs: tuple[pd.DataFrame, pd.DataFrame], configs=None) -> pd.DataFrame:
+def _label_scale(frame: pd.DataFrame, config, many_series: int, previous: pd.DataFrame | None):
+    """Per-series forecaster settings for a run of ``frame``: all of ``config.models`` up to
+    ``many_series`` series; beyond that (a label's catalogue) the fast models
+    (``forecast.FAST_MODELS``) everywhere, plus on each series the slower model that was its
+    champion at the publish horizon in ``previous`` (the last run's ``forecast_backtest``), where
+    it earned its place. Returns series_id -> config."""
+    from dataclasses import replace
+
+    from .forecast import FAST_MODELS
+
+    ids = frame["series_id"].unique()
+    if len(ids) <= many_series:
+        return dict.fromkeys(ids, config)
+    fast = FAST_MODELS
+    won: dict[str, str] = {}
+    if previous is not None and len(previous):
+        champs = previous[previous["champion"] & (previous["horizon"] == config.publish_horizon)]
+        won = dict(zip(champs["series_id"], champs["model"]))
+    out = {}
+    for sid in ids:
+        extra = won.get(sid)
+        models = fast + ((extra,) if extra and extra not in fast and extra in config.models else ())
+        out[sid] = replace(config, models=models)
+    log.info("forecasts: %d series (over %d): fast models %s, plus the previous champion on %d series",
+             len(ids), many_series, ", ".join(fast), sum(1 for sid in ids if won.get(sid) not in (None, *fast)))
+    return out
+
+
+def backtests(inputs: tuple[pd.DataFrame, pd.DataFrame], configs=None, *, many_series: int = MANY_SERIES,
+              previous: pd.DataFrame | None = None, progress_every: int = 50, progress=None) -> pd.DataFrame:
     """Model selection: rolling-origin backtests of every model on every series of ``inputs``
     (:func:`forecast_inputs`), champions marked (daily series at 7/28/90 days, monthly revenue at
-    1/3 months; ``configs`` overrides the two forecasters' settings)."""
+    1/3 months; ``configs`` overrides the two forecasters' settings). Over ``many_series`` series
+    in a frame, the models are restricted (:func:`_label_scale`); progress goes to ``progress``
+    (a callable taking a line; default this module's logger; the Dagster asset passes its run
+    log, so `soundlake ui` shows it) every ``progress_every`` series."""
+    import time
+
     from .forecast import BACKTEST_COLUMNS, backtest_scores
 
     parts = []
     for frame, fc_config in zip(inputs, configs or _configs()):
-        for series_id, y in _each_series(frame):
+        per_series = _label_scale(frame, fc_config, many_series, previous)
+        total, started = len(per_series), time.monotonic()
+        for i, (series_id, y) in enumerate(_each_series(frame), 1):
             try:
-                scores = backtest_scores(y, fc_config)
+                scores = backtest_scores(y, per_series[series_id])
             except Exception:  # one odd series must not take the others down
                 log.exception("forecast backtest of %s failed; no rows for it", series_id)
                 continue
             if len(scores):
                 parts.append(scores.assign(series_id=series_id))
+            if progress_every and (i % progress_every == 0 or i == total) and total > progress_every:
+                (progress or log.info)(f"forecast backtests: {i} of {total} series ({time.monotonic() - started:.0f} s)")
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=BACKTEST_COLUMNS)
     return frame[BACKTEST_COLUMNS].astype({"horizon": "int64", "mase": "float64", "smape": "float64",
-                                           "origins": "int64", "champion": "bool", "history_days": "int64"})
+                                           "origins": "int64", "coverage_80": "float64", "coverage_95": "float64",
+                                           "interval_score": "float64", "interval_scale_80": "float64",
+                                           "interval_scale_95": "float64", "champion": "bool",
+                                           "history_days": "int64"})
 
 
 def publish(inputs: tuple[pd.DataFrame, pd.DataFrame], backtest: pd.DataFrame, configs=None) -> pd.DataFrame:
@@ -155,10 +198,11 @@ def publish(inputs: tuple[pd.DataFrame, pd.DataFrame], backtest: pd.DataFrame, c
     from .forecast import FORECAST_COLUMNS, publish_forecast
 
     parts = []
+    by_series = dict(tuple(backtest.groupby("series_id", sort=False))) if len(backtest) else {}
     for frame, fc_config in zip(inputs, configs or _configs()):
         for series_id, y in _each_series(frame):
-            scores = backtest[backtest["series_id"] == series_id]
-            if scores.empty:
+            scores = by_series.get(series_id)
+            if scores is None or scores.empty:
                 continue
             try:
                 fc = publish_forecast(y, scores.drop(columns="series_id"), fc_config)
@@ -175,5 +219,13 @@ def forecast(con, config: AnalyticsConfig = AnalyticsConfig(),  # noqa: B008
              daily: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Backtests and champion forecasts of the daily series and of monthly revenue."""
     inputs = forecast_inputs(con, config, daily)
-    scores = backtests(inputs)
+    scores = backtests(inputs, previous=previous_backtest(con))
     return {"forecast_backtest": scores, "forecasts": publish(inputs, scores)}
+
+
+def previous_backtest(con) -> pd.DataFrame | None:
+    """The last run's ``forecast_backtest`` (its champions), or None when there is none yet."""
+    try:
+        return con.execute("SELECT series_id, model, horizon, champion FROM forecast_backtest").df()
+    except Exception:  # no table yet, or an older one
+        return None

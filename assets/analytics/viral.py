@@ -47,12 +47,29 @@ Method, per series
 6. **Moments.** The first flagged day opens a moment and freezes its baseline (median and sigma
    of that day's window), so the moment is measured against the level before it, not against a
    window it is itself inflating. Following days belong to the moment while they are flagged or
-   their adjusted value is at least ``end_ratio`` (1.2) × that baseline; the moment ends after
-   ``end_days`` (3) observed days in a row under it. Gaps neither end nor extend a moment
-   (unknown days are not counted). ``start_date`` is the first flagged day, ``end_date`` the last
-   day still at or above the end level (a moment still running when the data stops ends on its
-   last elevated day; a permanent step up is therefore one moment that runs to the end of the
-   data), ``peak_date`` the day with the highest raw value (the first on ties).
+   their adjusted value is at least ``end_ratio`` (1.2) × that baseline. Gaps neither end nor
+   extend a moment (unknown days are not counted). A moment ends in one of two ways:
+
+   * **It comes back down**: ``end_days`` (3) observed days in a row under that level. ``end_date``
+     is the last day still at or above it. ``kind = "spike"``.
+   * **It settles (the settling rule)**: the level it reached has become the new normal. On each
+     elevated day d at least two weeks into the moment, the median of the raw values of the last
+     ``settle_days`` (7) days is compared with the median of the 7 days before; when both weeks
+     lie inside the moment, each has at least ``settle_min_obs`` (4) observed days, and the two
+     medians are within ``settle_tol`` (25 %) of each other, the moment ends on d
+     (``end_date`` = the day the plateau is established; so a step up is one moment of two to a
+     few weeks, never one running to the end of the data). ``kind = "breakout"``. The plateau's
+     level (median of those two weeks) and spread (scaled MAD, floored as in 4) then stand in
+     for the baseline: the 28-day rolling median needs up to a window of days to catch up with
+     a step, and until it reaches the plateau (at most ``window`` days after the end) each day is
+     judged against the plateau (raw values: the weekly profile is unreliable across a step).
+     So a spike on the new level is a moment of its own, and ordinary days there are not.
+
+   A moment the data stops in has ``ongoing = true`` and is, so far, a ``"surge"`` when it is two
+   weeks old or more and its last week's median is more than ``settle_tol`` above the week
+   before's (a climb that keeps accelerating: one moment, labelled so, until it settles or comes
+   down), else a ``"spike"`` (short so far, or on its way down). ``start_date`` is the first
+   flagged day, ``peak_date`` the day with the highest raw value (the first on ties).
 7. **Output values.** ``baseline`` is the frozen weekday-neutral median (the usual level of a
    day), ``peak_value`` the raw peak, ``lift`` the peak against the usual level *of its weekday*
    (adjusted peak / max(baseline, ``ratio_floor``)), so a Saturday peak is not credited with the
@@ -81,7 +98,7 @@ import numpy as np
 import pandas as pd
 
 VIRAL_COLUMNS = [
-    "series_id", "artist", "platform", "metric", "start_date", "peak_date", "end_date",
+    "series_id", "artist", "platform", "metric", "start_date", "peak_date", "end_date", "kind", "ongoing",
     "baseline", "peak_value", "lift", "score", "cross_platform_confirmed",
 ]
 SERIES_COLUMNS = ["series_id", "artist", "platform", "metric", "date", "value"]
@@ -110,6 +127,9 @@ class ViralConfig:
     volume_min_by_metric: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_VOLUME_MIN), hash=False)
     end_ratio: float = 1.2  # a moment continues while value >= end_ratio x its baseline
     end_days: int = 3  # ... and ends after this many observed days in a row under it
+    settle_days: int = 7  # a moment settles when its last two weeks of this many days ...
+    settle_tol: float = 0.25  # ... have medians within this share of each other (the new normal)
+    settle_min_obs: int = 4  # observed days each of those weeks needs
     confirm_days: int = 3  # another platform flagging within +/- this many days of the start confirms
     mad_scale: float = 1.4826  # MAD -> standard deviation for normal noise
     mad_floor_abs: float = 1.0  # sigma is at least this (one unit)...
@@ -304,55 +324,116 @@ def flag_days(values: pd.Series, config: ViralConfig = ViralConfig(), metric: st
 
 # --- moments -------------------------------------------------------------------------------
 
-def _moments_of(days: np.ndarray, flags: dict[str, np.ndarray], config: ViralConfig) -> list[dict]:
+def _settled(days: np.ndarray, values: np.ndarray, i: int, start: int, config: ViralConfig) -> tuple[float, float] | None:
+    """(level, sigma) of the plateau when the moment that started on day ``start`` has settled on
+    ``days[i]``: the last two ``settle_days`` weeks lie inside the moment, each has at least
+    ``settle_min_obs`` observed days, and their medians are within ``settle_tol`` of each other.
+    None otherwise (too early, still climbing or still falling). Raw values: a week's median is
+    weekday-neutral by itself, and the weekly profile is unreliable across a step."""
+    d, w = days[i], config.settle_days
+    if d - 2 * w + 1 < start:
+        return None
+    lo_a, lo_b = np.searchsorted(days, [d - 2 * w + 1, d - w + 1])
+    week_a, week_b = values[lo_a:lo_b], values[lo_b : i + 1]
+    if len(week_a) < config.settle_min_obs or len(week_b) < config.settle_min_obs:
+        return None
+    med_a, med_b = float(np.median(week_a)), float(np.median(week_b))
+    if med_a <= 0 or abs(med_b / med_a - 1) > config.settle_tol:
+        return None
+    both = np.concatenate([week_a, week_b])
+    level = float(np.median(both))
+    mad = config.mad_scale * float(np.median(np.abs(both - level)))
+    return level, max(mad, config.mad_floor_abs, config.mad_floor_rel * abs(level))
+
+
+def _still_running(days: np.ndarray, values: np.ndarray, start: int, config: ViralConfig) -> str:
+    """Kind of a moment the data ends in: ``surge`` when its last week's median is more than
+    ``settle_tol`` above the week before's (still climbing, two weeks in at least), else ``spike``
+    (short so far, or coming down)."""
+    w = config.settle_days
+    if len(days) == 0 or days[-1] - 2 * w + 1 < start:
+        return "spike"
+    lo_a, lo_b = np.searchsorted(days, [days[-1] - 2 * w + 1, days[-1] - w + 1])
+    week_a, week_b = values[lo_a:lo_b], values[lo_b:]
+    if not len(week_a) or not len(week_b):
+        return "spike"
+    return "surge" if np.median(week_b) > (1 + config.settle_tol) * np.median(week_a) else "spike"
+
+
+def _moments_of(days: np.ndarray, flags: dict[str, np.ndarray], config: ViralConfig, volume: float) -> list[dict]:
     values, adjusted, flagged = flags["value"], flags["adjusted"], flags["flagged"]
     moments: list[dict] = []
     current: dict | None = None
+    # after a moment settles at a new level: (level, sigma, last day that level stands in for the
+    # rolling baseline, which needs a window of days to catch up with it)
+    plateau: tuple[float, float, int] | None = None
 
-    def close(m: dict) -> None:
+    def close(m: dict, end, kind: str, ongoing: bool) -> None:
         base_f = max(m["baseline"], config.ratio_floor)
         lift = m["peak_adjusted"] / base_f
         z_peak = (m["peak_adjusted"] - m["baseline"]) / m["sigma"]
         score = min(z_peak, config.z_cap) * math.log2(lift) if lift > 1 else 0.0
-        moments.append({"start": m["start"], "peak": m["peak"], "end": m["last_elevated"],
+        moments.append({"start": m["start"], "peak": m["peak"], "end": end, "kind": kind, "ongoing": ongoing,
                         "baseline": float(m["baseline"]), "peak_value": float(m["peak_value"]),
                         "lift": float(lift), "score": float(score)})
+
+    def on_plateau(i: int) -> bool:
+        """Day i is judged against the settled level (raw values): the rolling baseline is still below it."""
+        return plateau is not None and days[i] <= plateau[2] and not flags["baseline"][i] >= plateau[0]
 
     flagged_at = np.flatnonzero(flagged)
     i, n = 0, len(days)
     while i < n:
+        if plateau is not None and days[i] > plateau[2]:
+            plateau = None
         if current is None:
-            k = np.searchsorted(flagged_at, i)  # jump to the next flagged day
-            if k == len(flagged_at):
-                break
-            i = int(flagged_at[k])
-            current = {"start": days[i], "peak": days[i], "peak_value": values[i], "peak_adjusted": adjusted[i],
-                       "last_elevated": days[i], "baseline": flags["baseline"][i], "sigma": flags["sigma"][i],
-                       "under": 0}
+            if on_plateau(i):
+                level, sigma = plateau[0], plateau[1]
+                hit = ((values[i] - level) / sigma >= config.z_min
+                       and values[i] / max(level, config.ratio_floor) >= config.ratio_min and values[i] >= volume)
+                raw = True
+            elif plateau is not None:  # the rolling baseline has caught up with the plateau: its flags
+                hit, level, sigma, raw = bool(flagged[i]), flags["baseline"][i], flags["sigma"][i], False
+            else:
+                k = np.searchsorted(flagged_at, i)  # jump to the next flagged day
+                if k == len(flagged_at):
+                    break
+                i = int(flagged_at[k])
+                hit, level, sigma, raw = True, flags["baseline"][i], flags["sigma"][i], False
+            if hit:
+                seen = values if raw else adjusted
+                current = {"start": days[i], "peak": days[i], "peak_value": values[i], "peak_adjusted": seen[i],
+                           "last_elevated": days[i], "baseline": level, "sigma": sigma, "under": 0, "raw": raw}
             i += 1
             continue
+        seen = values if current["raw"] else adjusted
         level = config.end_ratio * max(current["baseline"], config.ratio_floor)
-        if flagged[i] or adjusted[i] >= level:
+        if (flagged[i] and not current["raw"]) or seen[i] >= level:
             current["last_elevated"] = days[i]
             current["under"] = 0
             if values[i] > current["peak_value"]:
-                current["peak"], current["peak_value"], current["peak_adjusted"] = days[i], values[i], adjusted[i]
+                current["peak"], current["peak_value"], current["peak_adjusted"] = days[i], values[i], seen[i]
+            settled = _settled(days, values, i, current["start"], config)
+            if settled is not None and settled[0] >= level:
+                close(current, days[i], "breakout", False)
+                plateau = (settled[0], settled[1], days[i] + config.window)
+                current = None
         else:
             current["under"] += 1
             if current["under"] >= config.end_days:
-                close(current)
+                close(current, current["last_elevated"], "spike", False)
                 current = None
         i += 1
-    if current is not None:
-        close(current)
+    if current is not None:  # the data stops while the moment runs
+        close(current, current["last_elevated"], _still_running(days, values, current["start"], config), True)
     return moments
 
 
 def _empty() -> pd.DataFrame:
-    text = {"series_id", "artist", "platform", "metric"}  # pandas' default string dtype, as when rows exist
+    text = {"series_id", "artist", "platform", "metric", "kind"}  # pandas' default string dtype, as when rows exist
     frame = pd.DataFrame({c: pd.Series([], dtype="str" if c in text else object) for c in VIRAL_COLUMNS})
     return frame.astype({"baseline": float, "peak_value": float, "lift": float, "score": float,
-                         "cross_platform_confirmed": bool})
+                         "ongoing": bool, "cross_platform_confirmed": bool})
 
 
 def detect_moments(series: pd.DataFrame, config: ViralConfig = ViralConfig()) -> pd.DataFrame:  # noqa: B008
@@ -368,7 +449,7 @@ def detect_moments(series: pd.DataFrame, config: ViralConfig = ViralConfig()) ->
         flags = _flag_arrays(days, values, config, metric)
         if artist is not None:
             flagged_days.setdefault((artist, platform), []).append(days[flags["flagged"]])
-        for m in _moments_of(days, flags, config):
+        for m in _moments_of(days, flags, config, config.volume_for(metric)):
             rows.append({"series_id": series_id, "artist": artist, "platform": platform, "metric": metric, **m})
     if not rows:
         return _empty()
@@ -388,10 +469,10 @@ def detect_moments(series: pd.DataFrame, config: ViralConfig = ViralConfig()) ->
         out.append({
             "series_id": r["series_id"], "artist": r["artist"], "platform": r["platform"], "metric": r["metric"],
             "start_date": day_to_date(r["start"]), "peak_date": day_to_date(r["peak"]),
-            "end_date": day_to_date(r["end"]), "baseline": r["baseline"], "peak_value": r["peak_value"],
+            "end_date": day_to_date(r["end"]), "kind": r["kind"], "ongoing": r["ongoing"], "baseline": r["baseline"], "peak_value": r["peak_value"],
             "lift": r["lift"], "score": r["score"], "cross_platform_confirmed": confirmed,
         })
     result = pd.DataFrame(out, columns=VIRAL_COLUMNS)
     result = result.sort_values(["series_id", "start_date"], kind="stable").reset_index(drop=True)
     return result.astype({"baseline": float, "peak_value": float, "lift": float, "score": float,
-                          "cross_platform_confirmed": bool})
+                          "ongoing": bool, "cross_platform_confirmed": bool})

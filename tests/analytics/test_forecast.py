@@ -67,16 +67,24 @@ def test_two_year_series_champion_beats_seasonal_naive(two_years):
     assert list(bt.columns) == BACKTEST_COLUMNS
     assert set(bt["model"]) == {"naive", "seasonal_naive", "ets", "sarima", "prophet"}
     assert set(bt["horizon"]) == {7, 28, 90}
-    assert (bt["origins"] == 3).all() and (bt["history_days"] == 730).all()
+    assert (bt["origins"] == 6).all() and (bt["history_days"] == 730).all()
     assert bt.groupby("horizon")["champion"].sum().eq(1).all()
     at28 = bt[bt["horizon"] == 28].set_index("model")
     champion = at28[at28["champion"]]
-    assert champion["mase"].iloc[0] == at28["mase"].min()
+    # accuracy and calibration together: the lowest MASE among the models whose intervals held
+    held = at28[at28["coverage_80"].between(0.7, 0.9) & (at28["coverage_95"] >= 0.85)]
+    assert len(held) and champion["mase"].iloc[0] == held["mase"].min()
     assert champion["mase"].iloc[0] < at28.loc["seasonal_naive", "mase"]
-    assert summarise(bt) | {"champions": None} == {
+    # every model has out-of-sample coverage, an interval score and its conformal factors
+    assert bt[["coverage_80", "coverage_95", "interval_score", "interval_scale_80", "interval_scale_95"]].notna().all().all()
+    assert bt["coverage_80"].between(0, 1).all() and (bt["interval_score"] > 0).all()
+    summary = summarise(bt)
+    assert summary | {"champions": None, "coverage_80": None, "coverage_95": None} == {
         "series": 1, "series_with_history": 1, "horizon": 28, "compared": 1,
         "champion_beats_seasonal_naive": 1, "share": 1.0, "champions": None,
+        "coverage_series": 1, "coverage_80": None, "coverage_95": None,
     }
+    assert summary["coverage_80"] == champion["coverage_80"].iloc[0]
 
 
 def test_published_forecast_intervals_cover_the_holdout(two_years):
@@ -100,7 +108,8 @@ def test_baseline_scores_match_a_hand_computation():
     """MASE per origin scaled by the training window's seasonal-naive error (lag 1 when that is 0)."""
     t = np.arange(100)
     y = pd.Series(10.0 * (t % 7 + 1), index=pd.date_range("2024-01-01", periods=100, freq="D"))
-    bt = backtest(y, BASELINES).set_index(["model", "horizon"])
+    bt = backtest(y, ForecastConfig(models=("naive", "seasonal_naive"), horizons=(7, 28), origins=3)).set_index(
+        ["model", "horizon"])
     # seasonal naive is exact on a pure weekly pattern; its in-sample error is 0, so lag 1 scales
     assert bt.loc[("seasonal_naive", 28), "mase"] == 0 and bt.loc[("seasonal_naive", 28), "smape"] == 0
     values = y.to_numpy()
@@ -218,6 +227,58 @@ def test_summarise_counts_series_with_a_year_of_history():
     assert summary["champions"] == {"ets": 1, "seasonal_naive": 1}
 
 
+def test_conformal_quantile():
+    scores = np.arange(1, 11, dtype=float)  # 1..10
+    assert fc_module.conformal_quantile(scores, 0.8) == 9.0  # ceil(11 × 0.8) = 9th smallest
+    assert fc_module.conformal_quantile(scores, 0.95) == 10.0  # ceil(11 × 0.95) = 11 > n: the largest
+    assert np.isnan(fc_module.conformal_quantile(np.array([]), 0.8))
+
+
+def test_too_narrow_intervals_are_widened_to_their_level(monkeypatch):
+    """A model whose intervals are 5× too narrow: the backtest finds a factor near 5, the
+    out-of-sample coverage of the calibrated interval is near 80 %, and the published interval is
+    the model's own stretched by that factor."""
+    rng = np.random.default_rng(11)
+    y = pd.Series(500 + np.cumsum(rng.normal(0, 10, 600)), index=pd.date_range("2023-01-01", periods=600, freq="D"))
+    config = ForecastConfig(models=("naive",), horizons=(7, 28), origins=8, origin_step=28, forecast_horizon=28)
+    honest = fc_module.backtest_scores(y, config)
+    original = fc_module.Naive._forecast
+
+    def narrow(self, values, horizon, levels, index, future):
+        mean, bounds = original(self, values, horizon, levels, index, future)
+        return mean, {lv: (mean - (mean - lo) / 5, mean + (hi - mean) / 5) for lv, (lo, hi) in bounds.items()}
+
+    monkeypatch.setattr(fc_module.Naive, "_forecast", narrow)
+    scores = fc_module.backtest_scores(y, config)
+    at28 = scores[scores["horizon"] == 28].iloc[0]
+    assert at28["interval_scale_80"] == pytest.approx(5 * honest[honest["horizon"] == 28]["interval_scale_80"].iloc[0])
+    assert at28["interval_scale_80"] > 2
+    assert 0.65 <= at28["coverage_80"] <= 0.95 and at28["coverage_95"] >= 0.85
+    published = fc_module.publish_forecast(y, scores, config)
+    monkeypatch.setattr(fc_module.Naive, "_forecast", original)
+    own = fc_module.make_models(config)["naive"].fit_predict(y, 28)
+    width = (published["yhat_upper"] - published["yhat"]).to_numpy()
+    own_width = (own["yhat_upper_80"] - own["yhat"]).to_numpy() / 5
+    at7 = scores[scores["horizon"] == 7].iloc[0]
+    by_step = np.where(np.arange(28) < 7, at7["interval_scale_80"], at28["interval_scale_80"])  # days 1-7, 8-28
+    assert np.allclose(width, own_width * by_step)
+
+
+def test_champion_needs_calibrated_intervals():
+    rows = pd.DataFrame([
+        ("ets", 28, 0.7, 5.0, 0.55, 0.70, 9.0),  # most accurate, but its intervals missed
+        ("sarima", 28, 0.9, 6.0, 0.80, 0.95, 6.0),
+        ("seasonal_naive", 28, 1.0, 7.0, 0.82, 0.96, 7.0),
+    ], columns=["model", "horizon", "mase", "smape", "coverage_80", "coverage_95", "interval_score"])
+    assert list(fc_module.rank_models(rows)["model"]) == ["sarima", "seasonal_naive", "ets"]
+    missed = rows.assign(coverage_80=0.5)  # none held: the interval score decides
+    assert list(fc_module.rank_models(missed)["model"]) == ["sarima", "seasonal_naive", "ets"]
+    assert list(fc_module.rank_models(missed.assign(interval_score=[1.0, 3.0, 2.0]))["model"]) == [
+        "ets", "seasonal_naive", "sarima"]
+    unmeasured = rows.assign(coverage_80=np.nan, coverage_95=np.nan)  # one origin: MASE alone
+    assert list(fc_module.rank_models(unmeasured)["model"])[0] == "ets"
+
+
 def test_config_rejects_unknown_models_and_bad_levels():
     with pytest.raises(ValueError, match="unknown models"):
         ForecastConfig(models=("arima",))
@@ -237,3 +298,34 @@ def test_plots_return_png_bytes():
     spike.loc["2023-04-10":"2023-04-20"] *= 6
     png = plot_moment(spike, "2023-04-10", pd.Timestamp("2023-04-12"), "2023-04-20", baseline=float(y.median()), title="viral")
     assert png.startswith(b"\x89PNG") and len(png) > 5000
+
+
+def test_ses_model_is_fast_and_beats_the_naive_on_a_weekly_series():
+    y = weekly_with_trend(400)
+    model = make_models(ForecastConfig(models=("ses",)))["ses"]
+    fc = model.fit_predict(y, 28)
+    ordered = fc[["yhat_lower_95", "yhat_lower_80", "yhat", "yhat_upper_80", "yhat_upper_95"]].to_numpy()
+    assert len(fc) == 28 and (np.diff(ordered, axis=1) >= 0).all() and (ordered >= 0).all()
+    # the weekly profile is in the forecast: the Saturday above the Tuesday (week = 1.0, 0.9, ..., 1.3, 1.2)
+    by_day = dict(zip(fc["ds"].dt.dayofweek, fc["yhat"]))
+    assert by_day[5] > 1.2 * by_day[1]
+    scores = backtest(y, ForecastConfig(models=("naive", "seasonal_naive", "ses"), horizons=(7, 28))).set_index(
+        ["model", "horizon"])
+    assert scores.loc[("ses", 28), "mase"] < scores.loc[("naive", 28), "mase"]
+
+
+def test_a_labels_catalogue_gets_the_fast_models_plus_each_series_previous_champion():
+    frame = long_frame(a=weekly_with_trend(150, seed=1), b=weekly_with_trend(150, seed=2),
+                       c=weekly_with_trend(150, seed=3))
+    previous = pd.DataFrame({"series_id": ["b", "b", "c"], "model": ["ets", "naive", "sarima"],
+                             "horizon": [28, 28, 7], "champion": [True, False, True]})
+    config = ForecastConfig(horizons=(7, 28))
+    scores = run.backtests((frame, frame.iloc[0:0]), configs=(config, config), many_series=2, previous=previous)
+    models = scores.groupby("series_id")["model"].agg(set).to_dict()
+    assert models["a"] == {"naive", "seasonal_naive", "ses"}
+    assert models["b"] == {"naive", "seasonal_naive", "ses", "ets"}  # it won at 28 days last time
+    assert models["c"] == {"naive", "seasonal_naive", "ses"}  # a win at 7 days is not the publish horizon's
+    # at or under the limit every model runs
+    small = run.backtests((frame[frame["series_id"] == "a"], frame.iloc[0:0]),
+                          configs=(ForecastConfig(horizons=(7, 28), models=("naive", "ets")),) * 2, many_series=2)
+    assert set(small["model"]) == {"naive", "ets"}

@@ -107,13 +107,14 @@ def test_spike_gives_one_moment_on_the_right_day():
     assert len(out) == 1
     m = out.iloc[0]
     assert m.start_date == m.peak_date == m.end_date == _day(100)
+    assert m.kind == "spike" and not m.ongoing
     assert m.peak_value == 2000.0
     assert m.baseline == pytest.approx(200, rel=0.1)
     assert m.lift == pytest.approx(2000 / m.baseline, rel=0.15)  # against the usual level of its weekday
     assert m.score > 0 and not m.cross_platform_confirmed
 
 
-def test_step_gives_one_moment_running_to_the_end():
+def test_step_is_one_breakout_that_ends_when_the_new_level_settles():
     rng = np.random.default_rng(2)
     values = _noisy(200, rng)
     values[90:] = _noisy(800, rng)[90:]
@@ -121,7 +122,76 @@ def test_step_gives_one_moment_running_to_the_end():
     assert len(out) == 1
     m = out.iloc[0]
     assert m.start_date == _day(90)
-    assert m.end_date == _day(N - 1)  # the level never came back: still running
+    assert m.kind == "breakout" and not m.ongoing
+    # two weeks at the new level establish it: the moment closes then, not at the end of the data
+    assert _day(90 + 13) <= m.end_date <= _day(90 + 21)
+
+
+def _plateau_from_zero(rng, n=640, start=100, level=400.0):
+    """An account at ~0 streams a day breaks out to ~400 and stays there (the issue's timeline)."""
+    values = np.maximum(0, rng.normal(1, 1, n)).round()
+    values[start:] = np.round(level * (1 + rng.normal(0, 0.1, n - start)))
+    return values
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_step_from_zero_to_a_plateau_is_one_breakout_of_a_few_weeks(seed):
+    values = _plateau_from_zero(np.random.default_rng(seed))
+    out = detect_moments(_frame(values, dates=_dates(len(values))))
+    assert len(out) == 1
+    m = out.iloc[0]
+    assert m.kind == "breakout" and not m.ongoing
+    assert m.start_date == _day(100)
+    assert (m.end_date - m.start_date).days <= 28  # weeks, not the 540 days to the end of the data
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_spike_on_the_plateau_three_months_later_is_a_moment_of_its_own(seed):
+    values = _plateau_from_zero(np.random.default_rng(seed))
+    values[190] = 3 * 400
+    out = detect_moments(_frame(values, dates=_dates(len(values))))
+    assert list(out.kind) == ["breakout", "spike"]
+    spike = out.iloc[1]
+    assert spike.start_date == spike.peak_date == spike.end_date == _day(190)
+    assert spike.baseline == pytest.approx(400, rel=0.1)  # measured against the new level
+    assert spike.lift == pytest.approx(3, rel=0.2)
+
+
+def test_spike_soon_after_a_breakout_is_judged_against_the_new_level():
+    """While the 28-day baseline still straddles the step, the settled level stands in for it."""
+    values = _plateau_from_zero(np.random.default_rng(5))
+    values[125] = 3 * 400  # the breakout settles around day 113; the rolling median is still low here
+    values[130] = 1.3 * 400  # an ordinary good day on the new level: not a moment
+    out = detect_moments(_frame(values, dates=_dates(len(values))))
+    assert list(out.kind) == ["breakout", "spike"]
+    assert out.iloc[1].start_date == _day(125) and out.iloc[1].baseline == pytest.approx(400, rel=0.1)
+
+
+def test_spike_on_a_flat_series():
+    values = np.full(N, 300.0)
+    values[120] = 900.0
+    out = detect_moments(_frame(values))
+    assert len(out) == 1
+    assert out.iloc[0].kind == "spike" and out.iloc[0].start_date == out.iloc[0].end_date == _day(120)
+
+
+def test_accelerating_climb_to_the_end_is_one_ongoing_surge():
+    rng = np.random.default_rng(6)
+    values = _noisy(50, rng, n=200, noise=0.05)
+    values[150:] = np.round(50 * np.exp(0.08 * np.arange(50)))
+    out = detect_moments(_frame(values))
+    assert len(out) == 1
+    m = out.iloc[0]
+    assert m.kind == "surge" and m.ongoing
+    assert m.end_date == _day(199)
+
+
+def test_spike_running_when_the_data_stops_is_ongoing():
+    rng = np.random.default_rng(7)
+    values = _noisy(200, rng)
+    values[-2:] = 2000.0
+    out = detect_moments(_frame(values))
+    assert len(out) == 1 and out.iloc[0].kind == "spike" and out.iloc[0].ongoing
 
 
 def test_known_breakout_starts_within_one_day():
