@@ -5,7 +5,7 @@
   date) honoured up to ``max_wait``. An expired access token (HTTP 401, or the Graph API's OAuth
   error 190) makes the client ask its :class:`Auth` for a new one once and repeat the call.
 - :class:`Lander`: every API response becomes one object in landing,
-  ``<source>/<dataset>/<dataset>_<what>_<YYYYMMDD_HHMMSS>.json`` (the stamp is when the pull
+  ``<source>/<dataset>/<dataset>_<what>[@<account>]_<YYYYMMDD_HHMMSS>.json`` (the stamp is when the pull
   started: staging takes it as the file's ``observed_at``), written through the lake's storage
   with credentials redacted (:func:`resources.redaction.redact_bytes`), bytes otherwise unchanged.
   The landing sensor takes it from there, as for any dropped file.
@@ -257,9 +257,12 @@ class Lander:
         self.stamp = started.astimezone(timezone.utc).strftime(STAMP_FORMAT)
         self.keys: list[str] = []
 
-    def land(self, dataset: str, what: str, body: bytes) -> str:
-        """Put one response body into landing (credentials blanked); returns its landing key."""
-        folder, stem = f"{self.source}/{dataset}", f"{dataset}_{_slug(what)}_{self.stamp}"
+    def land(self, dataset: str, what: str, body: bytes, *, account: str | None = None) -> str:
+        """Put one response body into landing (credentials blanked); returns its landing key. An
+        ``account`` goes in the name as ``@<account>`` (spaces kept), where the source's parser
+        reads whom a response is about when the body does not say."""
+        at = " ".join(re.sub(r"[\x00-\x1f/\\@]", " ", account or "").split())
+        folder, stem = f"{self.source}/{dataset}", f"{dataset}_{_slug(what)}{'@' + at if at else ''}_{self.stamp}"
         key, n = f"{folder}/{stem}.json", 1
         while key in self.keys or self.storage.stat("landing", key) is not None:  # a pull in the same second
             n += 1
@@ -409,13 +412,13 @@ class Puller:
         return start, end
 
     def call(self, what: str, url: str, params: Mapping | None = None, *, dataset: str | None = None,
-             rows: Callable[[Any], bool] | None = None) -> Any | None:
-        """GET ``url``, land the response as ``<dataset>_<what>_<stamp>.json`` and return its JSON
+             rows: Callable[[Any], bool] | None = None, account: str | None = None) -> Any | None:
+        """GET ``url``, land the response as ``<dataset>_<what>[@<account>]_<stamp>.json`` and return its JSON
         (None when the body is not JSON: it is landed all the same, and raw will quarantine it with
         the parser's reason; the pull goes on). ``rows`` says whether a document holds data, to
         count the empty ones."""
         resp = self.client.get(url, params)
-        key = self.lander.land(dataset or self.dataset, what, resp.body)
+        key = self.lander.land(dataset or self.dataset, what, resp.body, account=account)
         doc = resp.json()
         if doc is None:
             self.result.malformed.append(key)

@@ -205,7 +205,10 @@ def parse_reports_api(data: bytes, ctx: ParseContext) -> pd.DataFrame:
     ids_col = field("id", "an id")
     ids = text(ids_col)
     require_values(ids_col, ids, "the report has no campaign id")
-    bounces = pc.add(pc.fill_null(count("bounces.hard_bounces"), 0), pc.fill_null(count("bounces.soft_bounces"), 0))
+    hard, soft = count("bounces.hard_bounces"), count("bounces.soft_bounces")
+    # a report without a bounces object says nothing of them: unknown (and so are deliveries), not 0
+    bounces = pc.if_else(pc.and_(pc.is_null(hard), pc.is_null(soft)), pa.scalar(None, pa.int64()),
+                         pc.add(pc.fill_null(hard, 0), pc.fill_null(soft, 0)))
     sent = count("emails_sent")
     return frame({
         "campaign_id": ids, "title": text(field("campaign_title", "a text")), "subject": text(field("subject_line", "a text")),

@@ -19,7 +19,9 @@ they are declared once here; ``instagram.py`` and ``facebook.py`` each declare t
   period, values: [{value, end_time}], title, description, id}], "paging": {...}}``; a value's
   ``end_time`` is the end of its day (``2025-05-02T07:00:00+0000`` is May 1). With
   ``metric_type=total_value`` an item has ``total_value: {value}`` and no dates: it is stored for
-  the day before the export day (``--as-of`` names the day itself). Breakdown objects are
+  the day the file name gives as ``day-<YYYY-MM-DD>`` (the puller's
+  ``graph_insights_day-2025-05-01-page-001_<stamp>.json``), else the day before the export day;
+  ``--as-of`` names the day itself. Breakdown objects are
   skipped; a response with nothing else is ``unused``. Titles come in the account's language
   (only ``name`` is read); ``paging`` URLs carry the access token and are never read.
 
@@ -260,6 +262,19 @@ def _content_parser(platform: str) -> Callable[[bytes, ParseContext], pd.DataFra
 
 # --- Graph API insights -----------------------------------------------------------------------------
 
+# the day a total_value response is of, in the puller's names: `graph_insights_day-2025-05-01-page-001_...`
+_DAY_NAME = re.compile(r"(?:^|_)day-(?P<day>\d{4}-\d{2}-\d{2})(?=[-_.@ ]|$)")
+
+
+def _day_from_name(name: str) -> date | None:
+    m = _DAY_NAME.search(Path(name).name)
+    if not m:
+        return None
+    try:
+        return date.fromisoformat(m["day"])
+    except ValueError:
+        raise ParseError(f"the file name {name!r} says day-{m['day']}, which is not a date") from None
+
 
 def _insights_parser(platform: str) -> Callable[[bytes, ParseContext], pd.DataFrame]:
     def parse(data: bytes, ctx: ParseContext) -> pd.DataFrame:
@@ -285,8 +300,10 @@ def _insights_parser(platform: str) -> Callable[[bytes, ParseContext], pd.DataFr
                              f"ingest it with --source {other}")
         given = (ctx.options or {}).get("account") or _account_from_name(ctx)
         stamp = timestamp_from_name(ctx.original_name)
-        # a total_value has no dates: the day before the export (what a daily pull asks for), or --as-of
-        total_day = ctx.as_of or ((stamp.date() if stamp else export_day(ctx)) - timedelta(days=1))
+        # a total_value has no dates: --as-of, else the day the puller's file name says it asked for,
+        # else the day before the export (what a daily pull asks for)
+        total_day = ctx.as_of or _day_from_name(ctx.original_name) or \
+            ((stamp.date() if stamp else export_day(ctx)) - timedelta(days=1))
         rows: dict[str, list] = {"date": [], "account": [], "metric": [], "label": [], "period": [], "value": [],
                                  "where": []}
         for j, item in enumerate(items):

@@ -15,6 +15,11 @@ Each pull lands, in ``landing/youtube/analytics_api/``:
   is not supported"), so every row names its video: ``[video, day, metrics...]``. Two videos with
   the same numbers still make different files, which raw would otherwise keep once as duplicates.
 
+With ``SOUNDLAKE_YOUTUBE_CHANNEL`` set (the channel's name as YouTube Studio shows it), every
+name carries it after an ``@`` (``analytics_api_channel@Nova Lights_<stamp>.json``): the body never
+names the channel (``ids=channel==MINE``), so this is where staging reads it, and the API's days
+meet the Studio exports' under one account. Without it the account is ``channel``.
+
 Every body is the API's ``youtubeAnalytics#resultTable`` (``columnHeaders`` + ``rows``; ``rows`` is
 absent when there is no data, and the latest two or three days usually are). The cursor is the
 newest day the channel report had a row for, so days YouTube has not finished yet are asked again.
@@ -78,8 +83,8 @@ class YouTube(Puller):
     title = "YouTube Analytics API"
     dataset = "analytics_api"
     required = ("SOUNDLAKE_YOUTUBE_CLIENT_ID", "SOUNDLAKE_YOUTUBE_CLIENT_SECRET", "SOUNDLAKE_YOUTUBE_REFRESH_TOKEN")
-    optional = ("SOUNDLAKE_YOUTUBE_CHANNEL_ID", "SOUNDLAKE_YOUTUBE_MAX_VIDEOS", "SOUNDLAKE_YOUTUBE_API_URL",
-                "SOUNDLAKE_YOUTUBE_TOKEN_URL")
+    optional = ("SOUNDLAKE_YOUTUBE_CHANNEL", "SOUNDLAKE_YOUTUBE_CHANNEL_ID", "SOUNDLAKE_YOUTUBE_MAX_VIDEOS",
+                "SOUNDLAKE_YOUTUBE_API_URL", "SOUNDLAKE_YOUTUBE_TOKEN_URL")
     fetches = ("reports.query: the channel's daily views, watch time, likes, comments, shares and subscribers, "
                "the top videos of the window, and each top video's daily metrics (dimensions=video,day)")
     first_days = 90
@@ -95,21 +100,23 @@ class YouTube(Puller):
         start, end = window
         self.client.authenticate()  # the first access token of this pull
         url = f"{self.var('SOUNDLAKE_YOUTUBE_API_URL', API_URL).rstrip('/')}/reports"
+        named = self.var("SOUNDLAKE_YOUTUBE_CHANNEL")  # whom the landed names say the reports are about
         base = {"ids": f"channel=={self.var('SOUNDLAKE_YOUTUBE_CHANNEL_ID', 'MINE')}",
                 "startDate": start.isoformat(), "endDate": end.isoformat()}
         channel = self.call("channel", url, {**base, "dimensions": "day", "metrics": CHANNEL_METRICS, "sort": "day"},
-                            rows=_rows)
+                            rows=_rows, account=named)
         wanted = self.var("SOUNDLAKE_YOUTUBE_MAX_VIDEOS", str(MAX_VIDEOS))
         if not wanted.isdigit() or not 1 <= int(wanted) <= 200:  # the API's maxResults limit for top videos
             raise ApiError(f"youtube: SOUNDLAKE_YOUTUBE_MAX_VIDEOS={wanted!r} is not a number from 1 to 200")
         max_videos = int(wanted)
         top = self.call("videos", url, {**base, "dimensions": "video", "metrics": "views,estimatedMinutesWatched",
-                                        "sort": "-views", "maxResults": max_videos}, rows=_rows)
+                                        "sort": "-views", "maxResults": max_videos}, rows=_rows,
+                        account=named)
         video_col = _column(top, "video")
         for row in _rows(top)[:max_videos] if video_col is not None else []:
             self.call(f"video-{row[video_col]}", url, {**base, "dimensions": "video,day", "metrics": VIDEO_METRICS,
                                                        "filters": f"video=={row[video_col]}", "sort": "day"},
-                      rows=_rows)
+                      rows=_rows, account=named)
         day_col = _column(channel, "day")
         days = [r[day_col] for r in _rows(channel) if day_col is not None and isinstance(r[day_col], str)]
         return {**cursor, "through": max(days)} if days else cursor

@@ -69,7 +69,9 @@ class Platforms:
         self.videos = ["dQw4w9WgXcQ", "a-b_C1d2e3F"]
         self.mailchimp_campaigns = [
             {"id": f"c{n:04d}", "campaign_title": f"Newsletter {n}", "type": "regular", "list_id": "l0001",
-             "subject_line": f"News {n} \U0001f3b6", "emails_sent": 1000 + n,
+             "list_name": "Fans", "subject_line": f"News {n} \U0001f3b6", "emails_sent": 1000 + n,
+             "abuse_reports": n % 2, "unsubscribed": 3 + n,
+             "bounces": {"hard_bounces": 1, "soft_bounces": n, "syntax_errors": 0},
              "send_time": (datetime(2025, 4, 1, 9, tzinfo=timezone.utc) + timedelta(days=7 * n)).isoformat(),
              "opens": {"opens_total": 500 + n, "unique_opens": 400 + n, "open_rate": 0.4},
              "clicks": {"clicks_total": 90 + n, "unique_clicks": 60 + n, "unique_subscriber_clicks": 55,
@@ -218,8 +220,10 @@ class Platforms:
         since, until = _epoch_day(args["since"]), _epoch_day(args["until"])
         metrics = args["metric"].split(",")
         if args.get("metric_type") == "total_value":
+            # a day's reach is the same number as the series' (the platform is consistent)
             data = [{"name": m, "period": "day", "title": m.replace("_", " ").capitalize(), "description": "…",
-                     "total_value": {"value": 10 + since.day}, "id": f"{IG_USER_ID}/insights/{m}/day"} for m in metrics]
+                     "total_value": {"value": (50 if m == "reach" else 10) + since.day},
+                     "id": f"{IG_USER_ID}/insights/{m}/day"} for m in metrics]
             return _json({"data": data, "paging": {
                 "previous": self._next(path, args, since=_epoch(since - timedelta(days=1)), until=_epoch(since)),
                 "next": self._next(path, args, since=_epoch(until), until=_epoch(until + timedelta(days=1)))}})

@@ -8,7 +8,7 @@ from datetime import timedelta
 from resources.api import CursorStore
 from resources.pullers import YouTube
 
-from .conftest import NOW, landed, pull
+from .conftest import FAST, NOW, landed, pull
 from .platforms import YOUTUBE_CLIENT_ID, YOUTUBE_CLIENT_SECRET, YOUTUBE_REFRESH_TOKEN
 
 REPORTS = "/youtube/v2/reports"
@@ -93,3 +93,15 @@ def test_a_500_then_an_answer_is_retried(platforms, lake):
     result, _ = pull(YouTube, platforms, lake)
     assert result.retried == 1 and len(result.files) == 4
     assert platforms.of(REPORTS)[0][1] == platforms.of(REPORTS)[1][1]
+
+
+def test_the_channel_named_in_the_environment_is_in_every_landed_name(platforms, lake):
+    # the body never says which channel (ids=channel==MINE): the name does, for staging to read
+    env = {**platforms.env("youtube"), "SOUNDLAKE_YOUTUBE_CHANNEL": " Nova Lights "}
+    result = YouTube(env, lake, now=NOW, options=FAST).pull()
+    assert result.files == [f"youtube/analytics_api/analytics_api_{what}@Nova Lights_{STAMP}.json"
+                            for what in ("channel", "videos", "video-dQw4w9WgXcQ", "video-a-b_C1d2e3F")]
+    # what cannot be in a name (a folder, a second @) becomes a space
+    env["SOUNDLAKE_YOUTUBE_CHANNEL"] = "AC/DC @fans"
+    again = YouTube(env, lake, now=NOW + timedelta(days=5), options=FAST, since=NOW.date() - timedelta(days=3)).pull()
+    assert again.files[0] == "youtube/analytics_api/analytics_api_channel@AC DC fans_20250525_050007.json"

@@ -123,6 +123,24 @@ def test_graph_insights_values_total_value_and_breakdowns():
     assert identify(SOURCES, "insights.json", insights(day)) == ("instagram", "graph_insights")
 
 
+def test_a_total_value_is_dated_by_the_day_its_file_name_says():
+    """The puller asks each day's totals separately and names the day in the file (the body has
+    no date); a re-pull of an old day, landed today, is still that day's."""
+    total = {"name": "views", "period": "day", "total_value": {"value": 31},
+             "id": "17841400000000001/insights/views/day"}
+    name = "graph_insights_day-2025-10-12-page-001_20251101_060000.json"
+    df = parse("graph_insights", insights(total), name)
+    assert df[["date", "metric", "value"]].values.tolist() == [[date(2025, 10, 12), "views", 31]]
+    # the series files of the same pull are dated by their own end_time, whatever the name
+    series = {"name": "reach", "period": "day", "id": "17841400000000001/insights/reach/day",
+              "values": [{"value": 7, "end_time": "2025-10-06T07:00:00+0000"}]}
+    assert parse("graph_insights", insights(series), "graph_insights_series-2025-10-02-page-003_20251101_060000.json"
+                 )["date"].tolist() == [date(2025, 10, 5)]
+    assert parse("graph_insights", insights(total), name, as_of=date(2025, 10, 20)).iloc[0]["date"] == date(2025, 10, 20)
+    with pytest.raises(ParseError, match=r"day-2025-02-30, which is not a date"):
+        parse("graph_insights", insights(total), "graph_insights_day-2025-02-30-page-001_20251101_060000.json")
+
+
 def test_daily_metrics_meet_in_one_row():
     frames = {}
     for name, title, rows in (("a", "Views", [("2025-10-30", 900)]), ("b", "Reach", [("2025-10-30", 500)])):

@@ -91,6 +91,9 @@ def test_reports_api_page_fractions_and_errors():
         "a1b2c3d4e5", 1204, 4, 1200, 560, 80]
     assert first["open_rate"] == pytest.approx(0.466667), "opens.open_rate is a fraction (list_stats is a percent)"
     assert first["sent_at"] == pd.Timestamp("2023-06-01 21:46", tz="UTC")
+    bare = parse_reports_api(page({k: v for k, v in api_report().items() if k != "bounces"}), ctx("r.json")).iloc[0]
+    assert pd.isna(bare["bounces"]) and pd.isna(bare["delivered"]), "no bounces object: unknown, not 0"
+    assert bare["emails_sent"] == 1204
     with pytest.raises(UnusedContent, match="no campaign reports"):
         parse_reports_api(page(total=12), ctx("r.json"))
     with pytest.raises(ParseError, match=r"reports\[0\].opens.open_rate: 46.7 is not a fraction"):
