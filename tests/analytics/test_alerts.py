@@ -446,21 +446,23 @@ def test_run_failure_sensor_alerts_the_failed_run(local_env, hook):
     instance = dg.DagsterInstance.ephemeral()
     result = nightly_ingest.execute_in_process(instance=instance, raise_on_error=False)
     assert not result.success
-    context = dg.build_run_status_sensor_context(
+    # the lake resource holds the lake lock during runs, so it is a context manager: the daemon
+    # opens a sensor's context with `with`, and so does this test
+    with dg.build_run_status_sensor_context(
         sensor_name="alert_on_run_failure", dagster_instance=instance, dagster_run=result.dagster_run,
         dagster_event=result.get_run_failure_event(), resources={"lake": LakeResource(home=str(local_env))},
-    )
-    alert_on_run_failure(context)
-    posts = _hook_posts(hook)
-    assert len(posts) == 1
-    text = posts[0]["blocks"][0]["text"]["text"]
-    assert "Dagster run of nightly_ingest failed" in posts[0]["text"]
-    assert result.run_id in text and "step parse_statement:" in text
-    assert "step parse_statement: ValueError: DistroKid statement has no 'Earnings (USD)' column" in text
-    assert _posted_ids(hook) == [f"run_failure:{result.run_id}"]
+    ) as context:
+        alert_on_run_failure(context)
+        posts = _hook_posts(hook)
+        assert len(posts) == 1
+        text = posts[0]["blocks"][0]["text"]["text"]
+        assert "Dagster run of nightly_ingest failed" in posts[0]["text"]
+        assert result.run_id in text and "step parse_statement:" in text
+        assert "step parse_statement: ValueError: DistroKid statement has no 'Earnings (USD)' column" in text
+        assert _posted_ids(hook) == [f"run_failure:{result.run_id}"]
 
-    alert_on_run_failure(context)  # the same failure again (a re-evaluated tick): not sent twice
-    assert len(_hook_posts(hook)) == 1
+        alert_on_run_failure(context)  # the same failure again (a re-evaluated tick): not sent twice
+        assert len(_hook_posts(hook)) == 1
     table = _alerts_table(Lakehouse.from_env())
     assert table[["kind", "severity"]].to_dict("records") == [{"kind": "run_failure", "severity": "critical"}]
 
