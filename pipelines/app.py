@@ -128,7 +128,7 @@ def ingest(house: Lakehouse, paths: Iterable[Path], *, source: str | None = None
         run_id = launch.new_run_id()
         # a folder holding the lake's own home (SOUNDLAKE_HOME inside it) never ingests the lake
         landed, refused = house.lake.land_paths(paths, source=source, as_of=as_of, options=options, batch=run_id,
-                                                skip=[house.settings.home])
+                                                skip=house.settings.own_paths)
         if not landed and not refused:  # no files at all: nothing to do, and the CLI says so
             return Outcome()
         return _run_batch(house, run_id, landed, refused)

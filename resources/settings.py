@@ -108,6 +108,13 @@ class Settings:
         """The encrypted vault (resources/vault.py): the browser sessions' cookies and storage."""
         return self.home / "secrets"
 
+    @property
+    def own_paths(self) -> tuple[Path, ...]:
+        """What soundlake itself keeps under the home (never ingested as exports): the lake, the
+        warehouse, the Dagster instance, the lock, sessions and secrets."""
+        return (self.lake_dir, self.warehouse_path, self.dagster_home, self.sessions_dir, self.secrets_dir,
+                self.home / "lake.lock", self.home / "lake.lock.json")
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ

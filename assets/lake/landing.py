@@ -222,7 +222,7 @@ class Landing:
                    skip: Iterable[Path] = (),
                    ) -> tuple[list[Landed], list[FileResult]]:
         """Land files (folders walked, zips opened unless a dataset reads the zip itself) for
-        ``batch``; a folder's files under ``skip`` (the lake's own home) are left out. Returns
+        ``batch``; a folder's files under ``skip`` (what soundlake keeps in its home) are left out. Returns
         what landed and what was refused before landing."""
         if source is not None and source not in self.sources:
             raise ValueError(f"unknown source {source!r}; known: {', '.join(sorted(self.sources))}")
