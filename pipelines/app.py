@@ -362,6 +362,8 @@ def _unmapped_stores(house: Lakehouse) -> dict[str, list[dict]]:
                                   "unnest(d.sources) AS s(source) WHERE NOT d.mapped ORDER BY d.earnings_usd DESC")
     except duckdb.CatalogException:  # a warehouse from before dim_store: nothing to report until it is refreshed
         return {}
+    except duckdb.IOException:  # files the warehouse reads are gone: status says the lake needs repair
+        return {}
     out: dict[str, list[dict]] = {}
     for source, store, lines, earnings in rows:
         out.setdefault(source, []).append({"store": store, "lines": lines, "earnings_usd": earnings})
