@@ -473,9 +473,16 @@ def _refresh(platform) -> None:
     if hasattr(platform, "refresh_warehouse"):
         platform.refresh_warehouse()
         (build_kpis,) = _need("assets.kpis", "build_kpis")
-        con = platform.warehouse.connect()
         try:
-            build_kpis(con)
+            (kpis_parquet,) = _need("assets.kpis", "kpis_parquet")
+        except Unavailable:  # before the KPIs were curated/kpis/data.parquet: a table of the warehouse
+            kpis_parquet = None
+        con = platform.warehouse.connect(read_only=kpis_parquet is not None)
+        try:
+            if kpis_parquet is None:
+                build_kpis(con)
+            else:  # as the analytics/kpis asset does
+                platform.storage.put("curated", "kpis/data.parquet", kpis_parquet(build_kpis(con, store=False)))
         finally:
             con.close()
     else:

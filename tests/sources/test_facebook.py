@@ -62,7 +62,10 @@ def test_source_facebook_and_samples_ingest(local_env, tmp_path):
     files = FB.samples(tmp_path / "fb", 3)
     result = run("ingest", tmp_path / "fb", "--json")
     assert result.exit_code == 0, result.output
-    assert {r["source"] for r in json.loads(result.stdout)} == {"facebook"} and len(files) == 5
+    landed = json.loads(result.stdout)
+    assert {r["source"] for r in landed} == {"facebook"} and len(files) == 6
+    assert {r["dataset"] for r in landed} == {"business_suite", "content", "graph_insights"}
+    assert {r["status"] for r in landed} == {"loaded"}
     assert query("SELECT account, count(*) AS days, sum(views) > 0 AS v FROM fct_social_daily WHERE platform = 'facebook' "
                  "GROUP BY ALL ORDER BY account") == [{"account": "Nova Lights", "days": 3, "v": True},
                                                       {"account": "NovaLights", "days": 90, "v": True}]
