@@ -82,6 +82,13 @@ def needs_repair(house: Lakehouse) -> list[str]:
     return house.stale(INGEST_ANALYTICS).reasons()
 
 
+def writing_now(house: Lakehouse) -> str | None:
+    """Which other run is writing the lake right now (its half-done work is not stale), if any."""
+    from resources.lock import writer
+
+    return writer(house.settings)
+
+
 @dataclass
 class Outcome:
     """What a command's run did: per-file results (ingest, reprocess) and the run."""

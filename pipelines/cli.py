@@ -556,7 +556,8 @@ def status(as_json):
         rows = app.status(house)
     except ValueError as exc:  # a setting that cannot be read (SOUNDLAKE_FRESHNESS_DAYS)
         raise click.UsageError(str(exc)) from None
-    repair = app.needs_repair(house)
+    busy = app.writing_now(house)
+    repair = [] if busy else app.needs_repair(house)
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
@@ -577,6 +578,8 @@ def status(as_json):
         for u in r["unmapped_stores"]:
             click.echo(f"unmapped store ({r['source']}): {u['store']!r}, {u['lines']} lines, "
                        f"{u['earnings_usd']:.2f} USD: add it to STORE_PLATFORMS in assets/model.py")
+    if busy:
+        click.echo(f"busy: {busy} is writing the lake now; figures may change when it ends")
     for line in repair:
         click.echo(f"needs repair: {shown(line)} — run `soundlake repair` (or ingest again)")
 

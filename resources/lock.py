@@ -211,6 +211,26 @@ def lake_lock(settings: Settings, storage=None, *, timeout: float | None = None,
             lock.release()
 
 
+def writer(settings: Settings) -> str | None:
+    """Who is writing the lake right now (another process holding the lock), or None."""
+    import filelock
+
+    path = settings.home / "lake.lock"
+    if not path.exists():
+        return None
+    with _guard:
+        for ident, held in _held.items():
+            if ident.startswith(str(settings.home)) and held.count:
+                return None  # this process: not someone else
+    lock = filelock.FileLock(str(path), thread_local=False)
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        return _describe(_read_json(settings.home / "lake.lock.json"))
+    lock.release()
+    return None
+
+
 def _clean_debris(settings: Settings, storage) -> None:
     """What a killed writer left: temporary files in the local lake and half-published warehouses."""
     for leftover in settings.home.glob(".tmp-*"):

@@ -91,3 +91,34 @@ def test_a_moved_home_reads_its_own_lake(bedrot_lake, tmp_path, monkeypatch):
     assert str(moved) in sql and str(old) not in sql
     shutil.rmtree(old)
     assert figures(moved) == figures(bedrot_lake)
+
+
+HOLDER = """
+import sys, time
+from resources.lock import lake_lock
+from resources.settings import Settings
+with lake_lock(Settings.from_env()):
+    print("held", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_a_writer_that_waits_too_long_gives_up_with_exit_5(local_env, tmp_path, monkeypatch):
+    from tests.faults.test_hostile import GOOD_TSV
+
+    (tmp_path / "dk_bank_details_ok.tsv").write_text(GOOD_TSV)
+    assert run("ingest", tmp_path / "dk_bank_details_ok.tsv").exit_code == 0
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER], text=True, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, env={**os.environ, "SOUNDLAKE_HOME": str(local_env)})
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        status = run("status")
+        assert status.exit_code == 0 and "busy:" in status.output and "needs repair" not in status.output
+        monkeypatch.setenv("SOUNDLAKE_LOCK_TIMEOUT", "2")
+        result = run("ingest", tmp_path / "dk_bank_details_ok.tsv")
+        assert result.exit_code == 5, result.output
+        assert f"pid {holder.pid}" in result.output and "SOUNDLAKE_LOCK_TIMEOUT" in result.output
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert run("ingest", tmp_path / "dk_bank_details_ok.tsv").exit_code == 0  # free again
