@@ -19,20 +19,12 @@ from __future__ import annotations
 import random
 from datetime import date
 from pathlib import Path
-from typing import Mapping
 
-import pandas as pd
-
-from .base import CuratedMapping, Dataset, ParseContext, Source
+from .base import Source
 from .dashboards import (
-    DAILY_KEY,
-    DAILY_SCHEMA,
     DailyFormat,
-    country_totals,
-    last_day_observed,
-    parse_daily,
-    streams_daily,
-    suite,
+    daily_dataset,
+    daily_mappings,
 )
 from .samples import delimited_bytes, sample_end, sample_spotify_daily
 
@@ -55,28 +47,12 @@ FORMAT = DailyFormat(
 )
 
 
-def parse_streams(data: bytes, ctx: ParseContext) -> pd.DataFrame:
-    return parse_daily(data, ctx, FORMAT)
-
-
-STREAMS = Dataset(
-    name="streams",
-    description="Daily streams and listeners of an artist, per song and/or country (CSV)",
-    schema=DAILY_SCHEMA,
-    key=DAILY_KEY,
-    parse=parse_streams,
+STREAMS = daily_dataset(
+    "streams",
+    "Daily streams and listeners of an artist, per song and/or country (CSV)",
+    FORMAT,
     patterns=(r"amazon[^/]*\.(csv|txt)$",),
-    expectations=suite(),
-    observed_at=lambda name, data: last_day_observed(name, data, FORMAT),
 )
-
-
-def _streams_daily(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    return streams_daily(frames["streams"], PLATFORM)
-
-
-def _streams_totals(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    return country_totals(frames["streams"], PLATFORM)
 
 
 def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list[Path]:
@@ -100,8 +76,7 @@ SOURCE = Source(
     title="Amazon Music for Artists",
     datasets=(STREAMS,),
     mappings=(
-        CuratedMapping("fct_streams_daily", ("streams",), _streams_daily),
-        CuratedMapping("fct_streams_totals", ("streams",), _streams_totals),
+        *daily_mappings(PLATFORM, "streams"),
     ),
     samples=write_samples,
     acquisition="file drop (CSV downloaded from Amazon Music for Artists; shape documented, not seen)",

@@ -19,21 +19,13 @@ from __future__ import annotations
 import random
 from datetime import date
 from pathlib import Path
-from typing import Mapping
 
-import pandas as pd
-
-from .base import CuratedMapping, Dataset, ParseContext, Source
+from .base import Source
 from .dashboards import (
-    DAILY_KEY,
-    DAILY_SCHEMA,
     DailyFormat,
-    country_totals,
-    last_day_observed,
-    parse_daily,
+    daily_dataset,
+    daily_mappings,
     sniff_header,
-    streams_daily,
-    suite,
 )
 from .samples import CATALOGUE, delimited_bytes, sample_end, sample_spotify_daily
 
@@ -58,34 +50,18 @@ FORMAT = DailyFormat(
 )
 
 
-def parse_plays(data: bytes, ctx: ParseContext) -> pd.DataFrame:
-    return parse_daily(data, ctx, FORMAT)
-
-
 def _sniff(name: str, head: bytes) -> bool:
     # Shazams are Apple's alone; a plays/listeners file without them needs its name to say Apple
     return sniff_header(head, FORMAT, [FORMAT.aliases("shazams")])
 
 
-PLAYS = Dataset(
-    name="plays",
-    description="Daily plays, listeners and Shazams of an artist, per song and/or country (Measure → CSV)",
-    schema=DAILY_SCHEMA,
-    key=DAILY_KEY,
-    parse=parse_plays,
+PLAYS = daily_dataset(
+    "plays",
+    "Daily plays, listeners and Shazams of an artist, per song and/or country (Measure → CSV)",
+    FORMAT,
     patterns=(r"apple[-_ ]?music(?![-_ ]?stats)[^/]*\.(csv|txt)$",),
     sniff=_sniff,
-    expectations=suite(),
-    observed_at=lambda name, data: last_day_observed(name, data, FORMAT),
 )
-
-
-def _streams_daily(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    return streams_daily(frames["plays"], PLATFORM)
-
-
-def _streams_totals(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    return country_totals(frames["plays"], PLATFORM)
 
 
 def write_samples(out_dir: Path, seed: int = 7, end: date | None = None) -> list[Path]:
@@ -120,8 +96,7 @@ SOURCE = Source(
     title="Apple Music for Artists",
     datasets=(PLAYS,),
     mappings=(
-        CuratedMapping("fct_streams_daily", ("plays",), _streams_daily),
-        CuratedMapping("fct_streams_totals", ("plays",), _streams_totals),
+        *daily_mappings(PLATFORM, "plays"),
     ),
     samples=write_samples,
     acquisition="file drop (CSV downloaded from Apple Music for Artists; shape documented, not seen)",

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pycountry
 
 from .. import quality
-from .base import ParseContext, ParseError
+from .base import CuratedMapping, Dataset, ParseContext, ParseError
 from .parsing import (
     Delimited,
     counts,
@@ -237,3 +237,23 @@ def country_totals(df: pd.DataFrame, platform: str) -> pd.DataFrame:
     days = (pd.to_datetime(out["period_end"]) - pd.to_datetime(out["period_start"])).dt.days + 1
     return out.assign(period=days.astype(int).astype(str) + "days", platform=platform, dimension="country",
                       item=out["country"], isrc=None, listeners=pd.NA)[TOTALS_COLUMNS]
+
+
+def daily_dataset(name: str, description: str, fmt: DailyFormat, patterns: tuple[str, ...],
+                  sniff=None) -> Dataset:
+    """A dashboard's daily CSV as a dataset: read by :func:`parse_daily` with ``fmt``, the
+    shared schema, key and suite, observed on the day after its last date."""
+    def parse(data: bytes, ctx: ParseContext) -> pd.DataFrame:
+        return parse_daily(data, ctx, fmt)
+
+    parse.__name__ = f"parse_{name}"
+    return Dataset(name=name, description=description, schema=DAILY_SCHEMA, key=DAILY_KEY, parse=parse,
+                   patterns=patterns, sniff=sniff, expectations=suite(),
+                   observed_at=lambda file_name, data: last_day_observed(file_name, data, fmt))
+
+
+def daily_mappings(platform: str, dataset: str) -> tuple[CuratedMapping, CuratedMapping]:
+    """A dashboard dataset's days into ``fct_streams_daily`` and its countries into
+    ``fct_streams_totals``, as ``platform``."""
+    return (CuratedMapping("fct_streams_daily", (dataset,), lambda frames: streams_daily(frames[dataset], platform)),
+            CuratedMapping("fct_streams_totals", (dataset,), lambda frames: country_totals(frames[dataset], platform)))

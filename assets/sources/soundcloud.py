@@ -44,16 +44,11 @@ from .. import quality
 from ..model import store_platform
 from .base import CuratedMapping, Dataset, ParseContext, ParseError, Source
 from .dashboards import (
-    DAILY_KEY,
-    DAILY_SCHEMA,
     DailyFormat,
-    country_totals,
-    last_day_observed,
-    parse_daily,
+    daily_dataset,
+    daily_mappings,
     read_with_header,
     sniff_header,
-    streams_daily,
-    suite,
     territory,
 )
 from .parsing import (
@@ -209,24 +204,16 @@ PLAYS_FORMAT = DailyFormat(
 )
 
 
-def parse_plays(data: bytes, ctx: ParseContext) -> pd.DataFrame:
-    return parse_daily(data, ctx, PLAYS_FORMAT)
-
-
 def _sniff_plays(name: str, head: bytes) -> bool:
     return sniff_header(head, PLAYS_FORMAT, [("Plays",), ("Reposts", "Likes")])
 
 
-PLAYS = Dataset(
-    name="plays",
-    description="Daily plays of an artist's tracks, per track and/or country (Insights export, CSV)",
-    schema=DAILY_SCHEMA,
-    key=DAILY_KEY,
-    parse=parse_plays,
+PLAYS = daily_dataset(
+    "plays",
+    "Daily plays of an artist's tracks, per track and/or country (Insights export, CSV)",
+    PLAYS_FORMAT,
     patterns=(r"soundcloud[^/]*plays[^/]*\.(csv|txt)$", r"plays[^/]*soundcloud[^/]*\.(csv|txt)$"),
     sniff=_sniff_plays,
-    expectations=suite(),
-    observed_at=lambda name, data: last_day_observed(name, data, PLAYS_FORMAT),
 )
 
 
@@ -243,14 +230,6 @@ def _royalties(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         "team_percentage": df["split_pay_share"], "item_type": df["track"].notna().map({True: "Song", False: "Album"}),
         "line_seq": df["line_seq"], "sha256": df["sha256"], "observed_at": df["observed_at"],
     })
-
-
-def _streams_daily(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    return streams_daily(frames["plays"], PLATFORM)
-
-
-def _streams_totals(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    return country_totals(frames["plays"], PLATFORM)
 
 
 # --- sample files for the demo and tests --------------------------------------------------------
@@ -297,8 +276,7 @@ SOURCE = Source(
     datasets=(REVENUE, PLAYS),
     mappings=(
         CuratedMapping("fct_royalties", ("revenue",), _royalties),
-        CuratedMapping("fct_streams_daily", ("plays",), _streams_daily),
-        CuratedMapping("fct_streams_totals", ("plays",), _streams_totals),
+        *daily_mappings(PLATFORM, "plays"),
     ),
     samples=write_samples,
     acquisition="file drop (revenue and plays CSV exports; shapes documented, not seen)",

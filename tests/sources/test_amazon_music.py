@@ -8,10 +8,15 @@ from datetime import date, datetime, timezone
 import pandas as pd
 import pytest
 
-from assets.sources.amazon_music import STREAMS, _streams_daily, _streams_totals, parse_streams, write_samples
+from assets.sources.amazon_music import SOURCE, STREAMS, write_samples
 from assets.sources.base import ParseContext, ParseError
 from assets.sources.samples import delimited_bytes
 from tests.cli_helpers import query, run
+
+# the dataset's parser and its mappings into curated (assets/sources/dashboards.py makes them)
+_streams_daily, _streams_totals = ({m.table: m.build for m in SOURCE.mappings}[t]
+                                   for t in ("fct_streams_daily", "fct_streams_totals"))
+parse_streams = STREAMS.parse
 
 
 def ctx(name="amazon_music_streams.csv", **options):

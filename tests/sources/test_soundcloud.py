@@ -13,14 +13,17 @@ from assets.sources.samples import delimited_bytes
 from assets.sources.soundcloud import (
     PLAYS,
     REVENUE,
+    SOURCE,
     _royalties,
-    _streams_daily,
-    _streams_totals,
-    parse_plays,
     parse_revenue,
     write_samples,
 )
 from tests.cli_helpers import query, run
+
+# the dataset's parser and its mappings into curated (assets/sources/dashboards.py makes them)
+_streams_daily, _streams_totals = ({m.table: m.build for m in SOURCE.mappings}[t]
+                                   for t in ("fct_streams_daily", "fct_streams_totals"))
+parse_plays = PLAYS.parse
 
 HEADER = ["Reporting Period", "Partner", "Artist(s)", "Release", "Track", "Country", "Units", "Revenue (USD)",
           "Revenue Share (%)", "Split Pay Share (%)"]
